@@ -14,10 +14,10 @@ import (
 	"github.com/ack-platform/ack-platform/stacks/config"
 )
 
-// deployPlatform builds the Alibaba Cloud layer and cluster access, exports
-// what operators and other stacks need, and hands the workload layer its
-// provider, load balancer and registry.
-func deployPlatform(ctx *pulumi.Context, cfg *config.Config) (WorkloadTarget, error) {
+// deployPlatform builds the Alibaba Cloud layer and cluster access, adds to
+// outputs what operators and other stacks need, and hands the workload layer
+// its provider, load balancer and registry.
+func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) (WorkloadTarget, error) {
 	p := cfg.Platform
 	prod := cfg.Tier == config.TierProd
 	// Cloud names carry project and stack so two stacks in one account
@@ -94,16 +94,16 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config) (WorkloadTarget, er
 		return WorkloadTarget{}, fmt.Errorf("cluster access: %w", err)
 	}
 
-	ctx.Export("clusterId", k8s.ClusterID)
-	ctx.Export("apiServerEndpoint", k8s.APIServerEndpoint)
-	ctx.Export("kubeconfig", acc.Kubeconfig)
-	ctx.Export("vpcId", net.VpcID)
-	ctx.Export("egressIp", net.EgressIP)
-	ctx.Export("slbId", lb.LoadBalancerID)
-	ctx.Export("slbAddress", lb.Address)
-	ctx.Export(registry.OutputEndpoint, reg.Endpoint)
-	ctx.Export(registry.OutputVpcEndpoint, reg.VpcEndpoint)
-	ctx.Export(registry.OutputRepositories, reg.Repositories)
+	outputs["clusterId"] = k8s.ClusterID
+	outputs["apiServerEndpoint"] = k8s.APIServerEndpoint
+	outputs["kubeconfig"] = acc.Kubeconfig
+	outputs["vpcId"] = net.VpcID
+	outputs["egressIp"] = net.EgressIP
+	outputs["slbId"] = lb.LoadBalancerID
+	outputs["slbAddress"] = lb.Address
+	outputs[registry.OutputEndpoint] = reg.Endpoint
+	outputs[registry.OutputVpcEndpoint] = reg.VpcEndpoint
+	outputs[registry.OutputRepositories] = reg.Repositories
 
 	return WorkloadTarget{
 		Provider:         acc.Provider,

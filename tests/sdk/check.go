@@ -170,8 +170,11 @@ func (c *checker) objectType(tok, ref, shape string) {
 		}
 	}
 	// Required-ness of nested types is compared on the input shape, which
-	// is what the schema's `required` describes.
-	c.props("type "+tok, ot.Properties, ot.Required, d, shape, shape == "in")
+	// is what the schema's `required` describes (Go's ...Args types).
+	// A type without an input shape (e.g. a function result) takes its
+	// required-ness from the output shape.
+	checkReq := shape == "in" || c.npm.InputType(ref) == nil
+	c.props("type "+tok, ot.Properties, ot.Required, d, shape, checkReq)
 }
 
 func (c *checker) secrets(where string, props map[string]*PropertySpec, want map[string]bool, what string) {

@@ -60,6 +60,7 @@ type TSMember struct {
 type TSDecl struct {
 	Name    string // namespace-qualified: "cs.NodePoolManagement" or "NodePool"
 	Class   bool
+	Func    bool // a declared function (only Doc is set)
 	Doc     string
 	Members []*TSMember
 }
@@ -190,9 +191,19 @@ func ParseDecls(src string) (map[string]*TSDecl, error) {
 		case t.kind == "doc":
 			lastDoc = t.text
 			continue
+		case t.kind == "id" && (t.text == "export" || t.text == "declare"):
+			continue // modifiers keep the doc comment for what follows
 		case t.kind == "id" && t.text == "namespace" && i+2 < len(toks) && toks[i+2].text == "{":
 			nsStack = append(nsStack, toks[i+1].text)
 			i += 2
+		case t.kind == "id" && t.text == "function" && i+1 < len(toks) && toks[i+1].kind == "id":
+			// only the doc comment is kept; the signature is skipped as tokens
+			d := &TSDecl{Name: qualify(nsStack, toks[i+1].text), Func: true}
+			d.Doc, _ = cleanDoc(lastDoc)
+			if _, dup := decls[d.Name]; !dup {
+				decls[d.Name] = d
+			}
+			i++
 		case t.kind == "id" && (t.text == "interface" || t.text == "class") && i+1 < len(toks) && toks[i+1].kind == "id":
 			name := toks[i+1].text
 			j := i + 2
@@ -622,6 +633,7 @@ type FunctionInfo struct {
 	Token  string
 	Args   *TSDecl // plain args (may be nil for functions without inputs)
 	Result *TSDecl
+	Doc    string // doc comment of the function
 }
 
 // Function reads <mod>/<file>.d.ts and .js for an invoke token.
@@ -644,6 +656,9 @@ func (n *NPM) Function(tok string) (*FunctionInfo, error) {
 	}
 	up := strings.ToUpper(t.Name[:1]) + t.Name[1:]
 	f := &FunctionInfo{Token: tok, Args: decls[up+"Args"], Result: decls[up+"Result"]}
+	if fn := decls[t.Name]; fn != nil && fn.Func {
+		f.Doc = fn.Doc
+	}
 	if f.Result == nil {
 		return nil, fmt.Errorf("%s.d.ts: interface %sResult missing", base, up)
 	}

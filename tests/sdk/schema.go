@@ -290,7 +290,7 @@ func (e *extractor) function(tok string, secretOut []string) (*FunctionSpec, err
 	if err != nil {
 		return nil, err
 	}
-	fs := &FunctionSpec{Description: shortDoc(f.Result.Doc)}
+	fs := &FunctionSpec{Description: shortDoc(f.Doc)}
 	if f.Args != nil {
 		props, req, err := e.members(tok, f.Args, nil, nil)
 		if err != nil {

@@ -12,6 +12,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// > **DEPRECATION NOTICE:** This resource is deprecated and will be removed in a future release.
+//
+// This resource will help you to manager Container Registry namespaces, see [What is Namespace](https://www.alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createnamespace).
+//
+// > **NOTE:** Available since v1.34.0.
+//
+// > **NOTE:** You need to set your registry password in Container Registry console before use this resource.
 type Namespace struct {
 	pulumi.CustomResourceState
 

@@ -12,6 +12,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a CR Instance resource.
+//
+// For information about Container Registry Instance and how to use it, see [What is Container Registry](https://www.alibabacloud.com/help/en/acr/product-overview/what-is-container-registry).
+//
+// For information about CR Instance and how to use it, see [What is Instance](https://www.alibabacloud.com/help/en/doc-detail/208144.htm).
+//
+// > **NOTE:** Available since v1.124.0.
+//
+// > **NOTE:** International site only support `Basic` and `Advance` instance types.
 type RegistryEnterpriseInstance struct {
 	pulumi.CustomResourceState
 

@@ -12,6 +12,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// > **DEPRECATION NOTICE:** This resource is deprecated and will be removed in a future release.
+//
+// This resource will help you to manager Container Registry repositories, see [What is Repository](https://www.alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createrepository).
+//
+// > **NOTE:** Available since v1.35.0.
+//
+// > **NOTE:** You need to set your registry password in Container Registry console before use this resource.
 type Repo struct {
 	pulumi.CustomResourceState
 

@@ -11,6 +11,37 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// This resource will help you to manage a ManagedKubernetes Cluster in Alibaba Cloud Kubernetes Service.
+//
+// > **NOTE:** Available since v1.26.0.
+//
+// > **NOTE:** It is recommended to create a cluster with zero worker nodes, and then use a node pool to manage the cluster nodes.
+//
+// > **NOTE:** Kubernetes cluster only supports VPC network and it can access internet while creating kubernetes cluster.
+// A Nat Gateway and configuring a SNAT for it can ensure one VPC network access internet. If there is no nat gateway in the
+// VPC, you can set `newNatGateway` to "true" to create one automatically.
+//
+// > **NOTE:** Creating kubernetes cluster need to install several packages and it will cost about 15 minutes. Please be patient.
+//
+// > **NOTE:** From version 1.9.4, the provider supports to download kube config, client certificate, client key and cluster ca certificate
+// after creating cluster successfully, and you can put them into the specified location, like '~/.kube/config'.
+//
+// > **NOTE:** From version 1.20.0, the provider supports disabling internet load balancer for API Server by setting `false` to `slbInternetEnabled`.
+//
+// > **NOTE:** If you want to manage Kubernetes, you can use Kubernetes Provider.
+//
+// > **NOTE:** You need to activate several other products and confirm Authorization Policy used by Container Service before using this resource.
+// Please refer to the `Authorization management` and `Cluster management` sections in the [Document Center](https://www.alibabacloud.com/help/doc-detail/86488.htm).
+//
+// > **NOTE:** From version 1.72.0, Some parameters have been removed from resource,You can check them below and re-import the cluster if necessary.
+//
+// > **NOTE:** From version 1.120.0, Support for cluster migration from Standard cluster to professional.
+//
+// > **NOTE:** From version 1.177.0, `runtime`,`enableSsh`,`rdsInstances`,`excludeAutoscalerNodes`,`workerNumber`,`workerInstanceTypes`,`password`,`keyName`,`kmsEncryptedPassword`,`kmsEncryptionContext`,`workerInstanceChargeType`,`workerPeriod`,`workerPeriodUnit`,`workerAutoRenew`,`workerAutoRenewPeriod`,`workerDiskCategory`,`workerDiskSize`,`workerDataDisks`,`nodeNameMode`,`nodePortRange`,`osType`,`platform`,`imageId`,`cpuPolicy`,`userData`,`taints`,`workerDiskPerformanceLevel`,`workerDiskSnapshotPolicyId`,`installCloudMonitor` are deprecated.
+// We Suggest you using resource **`alicloud.cs.NodePool`** to manage your cluster worker nodes.
+//
+// > **NOTE:** From version 1.212.0, `runtime`,`enableSsh`,`rdsInstances`,`excludeAutoscalerNodes`,`workerNumber`,`workerInstanceTypes`,`password`,`keyName`,`kmsEncryptedPassword`,`kmsEncryptionContext`,`workerInstanceChargeType`,`workerPeriod`,`workerPeriodUnit`,`workerAutoRenew`,`workerAutoRenewPeriod`,`workerDiskCategory`,`workerDiskSize`,`workerDataDisks`,`nodeNameMode`,`nodePortRange`,`osType`,`platform`,`imageId`,`cpuPolicy`,`userData`,`taints`,`workerDiskPerformanceLevel`,`workerDiskSnapshotPolicyId`,`installCloudMonitor`,`kubeConfig`,`availabilityZone` are removed.
+// Please use resource **`alicloud.cs.NodePool`** to manage your cluster worker nodes.
 type ManagedKubernetes struct {
 	pulumi.CustomResourceState
 

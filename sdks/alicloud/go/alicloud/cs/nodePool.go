@@ -12,6 +12,43 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a Container Service for Kubernetes (ACK) Nodepool resource.
+//
+// This resource will help you to manage node pool in Kubernetes Cluster, see [What is kubernetes node pool](https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/api-create-node-pools).
+//
+// > **NOTE:** Available since v1.97.0.
+//
+// > **NOTE:** From version 1.109.1, support managed node pools, but only for the professional managed clusters.
+//
+// > **NOTE:** From version 1.109.1, support remove node pool nodes.
+//
+// > **NOTE:** From version 1.111.0, support auto scaling node pool. For more information on how to use auto scaling node pools, see [Use Terraform to create an elastic node pool](https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/api-create-node-pools). With auto-scaling is enabled, the nodes in the node pool will be labeled with `k8s.aliyun.com=true` to prevent system pods such as coredns, metrics-servers from being scheduled to elastic nodes, and to prevent node shrinkage from causing business abnormalities.
+//
+// > **NOTE:** ACK adds a new RamRole (AliyunCSManagedAutoScalerRole) for the permission control of the node pool with auto-scaling enabled. If you are using a node pool with auto scaling, please click [AliyunCSManagedAutoScalerRole](https://ram.console.aliyun.com/role/authorization?request=%7B%22Services%22%3A%5B%7B%22Service%22%3A%22CS%22%2C%22Roles%22%3A%5B%7B%22RoleName%22%3A%22AliyunCSManagedAutoScalerRole%22%2C%22TemplateId%22%3A%22AliyunCSManagedAutoScalerRole%22%7D%5D%7D%5D%2C%22ReturnUrl%22%3A%22https%3A%2F%2Fcs.console.aliyun.com%2F%22%7D) to complete the authorization.
+//
+// > **NOTE:** ACK adds a new RamRole（AliyunCSManagedNlcRole） for the permission control of the management node pool. If you use the management node pool, please click [AliyunCSManagedNlcRole](https://ram.console.aliyun.com/role/authorization?spm=5176.2020520152.0.0.387f16ddEOZxMv&request=%7B%22Services%22%3A%5B%7B%22Service%22%3A%22CS%22%2C%22Roles%22%3A%5B%7B%22RoleName%22%3A%22AliyunCSManagedNlcRole%22%2C%22TemplateId%22%3A%22AliyunCSManagedNlcRole%22%7D%5D%7D%5D%2C%22ReturnUrl%22%3A%22https%3A%2F%2Fcs.console.aliyun.com%2F%22%7D) to complete the authorization.
+//
+// > **NOTE:** From version 1.123.1, supports the creation of a node pool of spot instance.
+//
+// > **NOTE:** It is recommended to create a cluster with zero worker nodes, and then use a node pool to manage the cluster nodes.
+//
+// > **NOTE:** From version 1.127.0, support for adding existing nodes to the node pool. In order to distinguish automatically created nodes, it is recommended that existing nodes be placed separately in a node pool for management.
+//
+// > **NOTE:** From version 1.149.0, support for specifying deploymentSet for node pools.
+//
+// > **NOTE:** From version 1.158.0, Support for specifying the desired size of nodes for the node pool, for more information, visit [Modify the expected number of nodes in a node pool](https://www.alibabacloud.com/help/en/doc-detail/160490.html#title-mpp-3jj-oo3)
+//
+// > **NOTE:** From version 1.166.0, Support configuring system disk encryption.
+//
+// > **NOTE:** From version 1.177.0+, Support `kmsEncryptionContext`, `rdsInstances`, `systemDiskSnapshotPolicyId` and `cpuPolicy`, add spot strategy `SpotAsPriceGo` and `NoSpot`.
+//
+// > **NOTE:** From version 1.180.0+, Support worker nodes customized kubelet parameters by field `kubeletConfiguration` and `rolloutPolicy`.
+//
+// > **NOTE:** From version 1.185.0+, Field `rolloutPolicy` will be deprecated and please use field `rollingPolicy` instead.
+//
+// For information about Container Service for Kubernetes (ACK) Nodepool and how to use it, see [What is Nodepool](https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/developer-reference/api-create-node-pools).
+//
+// > **NOTE:** Available since v1.97.0.
 type NodePool struct {
 	pulumi.CustomResourceState
 

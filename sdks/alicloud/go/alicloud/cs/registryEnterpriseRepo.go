@@ -12,6 +12,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a Container Registry Enterprise Edition Repository resource.
+//
+// For information about Container Registry Enterprise Edition Repository and how to use it, see [What is Repository](https://www.alibabacloud.com/help/en/acr/developer-reference/api-cr-2018-12-01-createrepository)
+//
+// > **NOTE:** Available since v1.86.0.
+//
+// > **NOTE:** You need to set your registry password in Container Registry Enterprise Edition console before use this resource.
 type RegistryEnterpriseRepo struct {
 	pulumi.CustomResourceState
 

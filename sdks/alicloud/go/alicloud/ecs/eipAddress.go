@@ -11,6 +11,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a EIP Address resource.
+//
+// > **NOTE:** BGP (Multi-ISP) lines are supported in all regions. BGP (Multi-ISP) Pro lines are supported only in the China (Hong Kong) region.
+//
+// > **NOTE:** The resource only supports to create `PayAsYouGo PayByTraffic`  or `Subscription PayByBandwidth` elastic IP for international account. Otherwise, you will happened error `COMMODITY.INVALID_COMPONENT`.
+// Your account is international if you can use it to login in [International Web Console](https://account.alibabacloud.com/login/login.htm).
+//
+// For information about EIP Address and how to use it, see [What is Address](https://www.alibabacloud.com/help/en/doc-detail/36016.htm).
+//
+// > **NOTE:** Available since v1.126.0.
 type EipAddress struct {
 	pulumi.CustomResourceState
 

@@ -12,6 +12,19 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a EIP Association resource.
+//
+// > **NOTE:** `alicloud.ecs.EipAssociation` is useful in scenarios where EIPs are either
+//
+//	pre-existing or distributed to customers or users and therefore cannot be changed.
+//
+// > **NOTE:** From version 1.7.1, the resource support to associate EIP to SLB Instance or Nat Gateway.
+//
+// > **NOTE:** One EIP can only be associated with ECS or SLB instance which in the VPC.
+//
+// For information about EIP Association and how to use it, see [What is Association](https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-associateeipaddress).
+//
+// > **NOTE:** Available since v1.5.1.
 type EipAssociation struct {
 	pulumi.CustomResourceState
 

@@ -11,6 +11,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides an Application Load Balancer resource.
+//
+// > **NOTE:** Available since v1.123.1.
+//
+// > **NOTE:** At present, to avoid some unnecessary regulation confusion, SLB can not support alicloud international account to create `PayByBandwidth` instance.
+//
+// > **NOTE:** The supported specifications vary by region. Currently, not all regions support guaranteed-performance instances.
+// For more details about guaranteed-performance instance, see [Guaranteed-performance instances](https://www.alibabacloud.com/help/en/server-load-balancer/latest/createloadbalancer-2#t4182.html).
 type ApplicationLoadBalancer struct {
 	pulumi.CustomResourceState
 

@@ -12,6 +12,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a NAT Gateway Snat Entry resource.
+//
+// For information about NAT Gateway Snat Entry and how to use it, see [What is Snat Entry](https://www.alibabacloud.com/help/en/nat-gateway/developer-reference/api-vpc-2016-04-28-createsnatentry-natgws).
+//
+// > **NOTE:** Available since v1.119.0.
 type SnatEntry struct {
 	pulumi.CustomResourceState
 

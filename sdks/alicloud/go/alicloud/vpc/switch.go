@@ -11,6 +11,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Provides a VPC Vswitch resource. ## Module Support
+//
+// You can use to the existing vpc module  to create a VPC and several VSwitches one-click.
+//
+// For information about VPC Vswitch and how to use it, see [What is Vswitch](https://www.alibabacloud.com/help/en/virtual-private-cloud/latest/work-with-vswitches).
+//
+// > **NOTE:** Available since v1.0.0.
 type Switch struct {
 	pulumi.CustomResourceState
 

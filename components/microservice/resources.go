@@ -1,0 +1,293 @@
+package microservice
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/ack-platform/ack-platform/components/kube"
+)
+
+// TypeToken is the Pulumi type of the component.
+const TypeToken = "ack-platform:workloads:Microservice"
+
+// ChecksumAnnotation on the pod template changes with the ConfigMap and
+// Secret data, so a config change rolls the pods.
+const ChecksumAnnotation = "ack-platform.io/config-checksum"
+
+// Microservice is one service in one namespace.
+type Microservice struct {
+	pulumi.ResourceState
+
+	// ServiceName is the name of the Kubernetes Service (and every object).
+	ServiceName pulumi.StringOutput `pulumi:"serviceName"`
+	// Image is the image the pods run.
+	Image pulumi.StringOutput `pulumi:"image"`
+	// Hosts are the public hosts of the service's routes.
+	Hosts pulumi.StringArrayOutput `pulumi:"hosts"`
+}
+
+// NewMicroservice registers the service's objects. It validates args before
+// registering anything; each child is named from name.
+func NewMicroservice(ctx *pulumi.Context, name string, args *MicroserviceArgs, opts ...pulumi.ResourceOption) (*Microservice, error) {
+	if args == nil {
+		return nil, fmt.Errorf("microservice %s: args are required", name)
+	}
+	a := args.withDefaults()
+	if err := a.validate(); err != nil {
+		return nil, fmt.Errorf("microservice %s: %w", name, err)
+	}
+	comp := &Microservice{}
+	if err := ctx.RegisterComponentResource(TypeToken, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+
+	labels := kube.Labels(a.ServiceName, a.Instance, a.Version, a.Component, a.PartOf)
+	selector := kube.Selector(a.ServiceName, a.Instance)
+	podLabels := maps.Clone(labels)
+	maps.Copy(podLabels, a.ExtraLabels)
+	meta := func(objName string) *metav1.ObjectMetaArgs {
+		return &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(objName),
+			Namespace: a.Namespace,
+			Labels:    pulumi.ToStringMap(labels),
+		}
+	}
+
+	// A dedicated account without a token: the apps never call the API.
+	sa, err := corev1.NewServiceAccount(ctx, name+"-sa", &corev1.ServiceAccountArgs{
+		Metadata:                     meta(a.ServiceName),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	env := a.configEnv()
+	cm, err := corev1.NewConfigMap(ctx, name+"-config", &corev1.ConfigMapArgs{
+		Metadata: meta(a.ServiceName + "-config"),
+		Data:     pulumi.ToStringMap(env),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	var secret *corev1.Secret
+	if len(a.SecretEnv) > 0 {
+		data := pulumi.StringMap{}
+		for k, v := range a.SecretEnv {
+			data[k] = pulumi.ToSecret(v).(pulumi.StringOutput)
+		}
+		secret, err = corev1.NewSecret(ctx, name+"-secret", &corev1.SecretArgs{
+			Metadata:   meta(a.ServiceName + "-secret"),
+			Type:       pulumi.String("Opaque"),
+			StringData: data,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	pod := a.podTemplate(podLabels, sa, cm, secret, kube.Checksum(env, a.SecretEnv))
+
+	headless := a.ServiceName + "-headless"
+	var workloadKind string
+	if a.Kind == Stateful {
+		workloadKind = "StatefulSet"
+		// Peers find each other through the headless Service's per-pod DNS
+		// names, before they are ready.
+		if _, err := corev1.NewService(ctx, name+"-headless", &corev1.ServiceArgs{
+			Metadata: meta(headless),
+			Spec: &corev1.ServiceSpecArgs{
+				ClusterIP:                pulumi.String("None"),
+				PublishNotReadyAddresses: pulumi.Bool(true),
+				Selector:                 pulumi.ToStringMap(selector),
+				Ports:                    a.servicePorts(),
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+		sc := pulumi.StringPtrInput(nil)
+		if a.Storage.StorageClass != "" {
+			sc = pulumi.String(a.Storage.StorageClass)
+		}
+		policy := "OrderedReady"
+		if a.ParallelPods {
+			policy = "Parallel"
+		}
+		if _, err := appsv1.NewStatefulSet(ctx, name+"-statefulset", &appsv1.StatefulSetArgs{
+			Metadata: meta(a.ServiceName),
+			Spec: &appsv1.StatefulSetSpecArgs{
+				ServiceName:         pulumi.String(headless),
+				Replicas:            pulumi.Int(a.Replicas),
+				PodManagementPolicy: pulumi.String(policy),
+				Selector:            &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+				UpdateStrategy:      &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+				Template:            pod,
+				VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{
+					corev1.PersistentVolumeClaimTypeArgs{
+						Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("data"), Labels: pulumi.ToStringMap(selector)},
+						Spec: &corev1.PersistentVolumeClaimSpecArgs{
+							AccessModes:      pulumi.ToStringArray([]string{"ReadWriteOnce"}),
+							StorageClassName: sc,
+							Resources: &corev1.VolumeResourceRequirementsArgs{
+								Requests: pulumi.StringMap{"storage": pulumi.String(a.Storage.Size)},
+							},
+						},
+					},
+				},
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+	} else {
+		workloadKind = "Deployment"
+		var replicas pulumi.IntPtrInput
+		if a.Autoscaling == nil {
+			replicas = pulumi.Int(a.Replicas)
+		}
+		md := meta(a.ServiceName)
+		if a.Description != "" {
+			md.Annotations = pulumi.StringMap{"ack-platform.io/description": pulumi.String(a.Description)}
+		}
+		if _, err := appsv1.NewDeployment(ctx, name+"-deployment", &appsv1.DeploymentArgs{
+			Metadata: md,
+			Spec: &appsv1.DeploymentSpecArgs{
+				// Left unset when an HPA owns the count, or every update
+				// would reset it.
+				Replicas:             replicas,
+				RevisionHistoryLimit: pulumi.Int(10),
+				Selector:             &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+				// Never below the desired count during a rollout.
+				Strategy: &appsv1.DeploymentStrategyArgs{
+					Type: pulumi.String("RollingUpdate"),
+					RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{
+						MaxUnavailable: pulumi.Int(0),
+						MaxSurge:       pulumi.Int(1),
+					},
+				},
+				Template: pod,
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	svc, err := corev1.NewService(ctx, name+"-service", &corev1.ServiceArgs{
+		Metadata: meta(a.ServiceName),
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String("ClusterIP"),
+			Selector: pulumi.ToStringMap(selector),
+			Ports:    a.servicePorts(),
+		},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	pdb := &policyv1.PodDisruptionBudgetSpecArgs{Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)}}
+	if a.Pdb.MaxUnavailable != nil {
+		pdb.MaxUnavailable = pulumi.Int(*a.Pdb.MaxUnavailable)
+	} else {
+		pdb.MinAvailable = pulumi.Int(*a.Pdb.MinAvailable)
+	}
+	if _, err := policyv1.NewPodDisruptionBudget(ctx, name+"-pdb", &policyv1.PodDisruptionBudgetArgs{
+		Metadata: meta(a.ServiceName), Spec: pdb,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	if as := a.Autoscaling; as != nil {
+		if _, err := autoscalingv2.NewHorizontalPodAutoscaler(ctx, name+"-hpa", &autoscalingv2.HorizontalPodAutoscalerArgs{
+			Metadata: meta(a.ServiceName),
+			Spec: &autoscalingv2.HorizontalPodAutoscalerSpecArgs{
+				ScaleTargetRef: &autoscalingv2.CrossVersionObjectReferenceArgs{
+					ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String(workloadKind), Name: pulumi.String(a.ServiceName),
+				},
+				MinReplicas: pulumi.Int(as.Min),
+				MaxReplicas: pulumi.Int(as.Max),
+				Metrics: autoscalingv2.MetricSpecArray{autoscalingv2.MetricSpecArgs{
+					Type: pulumi.String("Resource"),
+					Resource: &autoscalingv2.ResourceMetricSourceArgs{
+						Name:   pulumi.String("cpu"),
+						Target: &autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(as.CPUUtilization)},
+					},
+				}},
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	var hosts []string
+	if len(a.Routes) > 0 {
+		hosts, err = a.ingress(ctx, name, meta(a.ServiceName), parent)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	comp.ServiceName = svc.Metadata.Name().Elem()
+	comp.Image = pulumi.ToOutput(a.Image).(pulumi.StringOutput)
+	comp.Hosts = pulumi.ToStringArray(hosts).ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"serviceName": comp.ServiceName, "image": comp.Image, "hosts": comp.Hosts,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+func (a MicroserviceArgs) servicePorts() corev1.ServicePortArray {
+	ports := corev1.ServicePortArray{corev1.ServicePortArgs{
+		Name: pulumi.String("http"), Port: pulumi.Int(a.Port), TargetPort: pulumi.String("http"), Protocol: pulumi.String("TCP"),
+	}}
+	for _, p := range a.Ports {
+		ports = append(ports, corev1.ServicePortArgs{
+			Name: pulumi.String(p.Name), Port: pulumi.Int(p.Port), TargetPort: pulumi.String(p.Name), Protocol: pulumi.String("TCP"),
+		})
+	}
+	return ports
+}
+
+// ingress registers one Ingress holding every route of the service.
+func (a MicroserviceArgs) ingress(ctx *pulumi.Context, name string, md *metav1.ObjectMetaArgs, parent pulumi.ResourceOption) ([]string, error) {
+	byHost := map[string][]string{}
+	for _, r := range a.Routes {
+		byHost[r.Host] = append(byHost[r.Host], r.Path)
+	}
+	hosts := slices.Sorted(maps.Keys(byHost))
+	var rules networkingv1.IngressRuleArray
+	for _, h := range hosts {
+		var paths networkingv1.HTTPIngressPathArray
+		for _, p := range byHost[h] {
+			paths = append(paths, networkingv1.HTTPIngressPathArgs{
+				Path: pulumi.String(p), PathType: pulumi.String("Prefix"),
+				Backend: networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
+					Name: pulumi.String(a.ServiceName),
+					Port: &networkingv1.ServiceBackendPortArgs{Name: pulumi.String("http")},
+				}},
+			})
+		}
+		rules = append(rules, networkingv1.IngressRuleArgs{Host: pulumi.String(h), Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: paths}})
+	}
+	spec := &networkingv1.IngressSpecArgs{IngressClassName: pulumi.String(a.IngressClass), Rules: rules}
+	if a.TLSSecretName != nil {
+		spec.Tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+			Hosts: pulumi.ToStringArray(hosts), SecretName: a.TLSSecretName,
+		}}
+		// The controller's ConfigMap redirects already; the annotation keeps
+		// the redirect when the cluster's own controller (mode existing) does not.
+		md.Annotations = pulumi.StringMap{"nginx.ingress.kubernetes.io/ssl-redirect": pulumi.String("true")}
+	}
+	_, err := networkingv1.NewIngress(ctx, name+"-ingress", &networkingv1.IngressArgs{Metadata: md, Spec: spec}, parent)
+	return hosts, err
+}
