@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,8 +38,11 @@ func TestFidelity(t *testing.T) {
 	t.Logf("checked %d resources, %d functions, %d types against %s", len(s.Resources), len(s.Functions), len(s.Types), npm.Dir)
 }
 
+var update = flag.Bool("update", false, "rewrite sdks/alicloud/schema.json from subset.json and the npm package")
+
 // TestSchemaReproducible checks that schema.json is exactly what
 // subset.json extracts from the npm package (so it was not hand-edited).
+// With -update it rewrites schema.json instead (`make sdk`).
 func TestSchemaReproducible(t *testing.T) {
 	npm := openNPM(t)
 	raw, err := os.ReadFile(filepath.Join(sdkDir(t), "subset.json"))
@@ -57,13 +61,19 @@ func TestSchemaReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join(sdkDir(t), "schema.json"))
+	path := filepath.Join(sdkDir(t), "schema.json")
+	if *update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("sdks/alicloud/schema.json differs from what subset.json extracts; " +
-			"run: SDK_EXTRACT_SCHEMA=1 go test ./tests/sdk -run TestExtractSchema")
+		t.Fatal("sdks/alicloud/schema.json differs from what subset.json extracts; run `make sdk`")
 	}
 }
 
