@@ -49,3 +49,7 @@ cluster-up: ## start a local kube-apiserver + controller manager in .cluster/
 .PHONY: cluster-down
 cluster-down: ## stop the local cluster started by cluster-up
 	tools/cluster.sh down .cluster
+
+.PHONY: docs
+docs: ## regenerate docs/config.md from the config types
+	go run ./tools/configdoc > docs/config.md
