@@ -53,3 +53,15 @@ cluster-down: ## stop the local cluster started by cluster-up
 .PHONY: docs
 docs: ## regenerate docs/config.md from the config types
 	go run ./tools/configdoc > docs/config.md
+
+.PHONY: render
+render: tools ## the main job: run the local stack with the real engine, manifests to rendered/local
+	tools/render.sh
+
+.PHONY: release
+release: ## set an image tag: make release ENV=dev SERVICE=gateway TAG=1.8.3 [STACK=dev]
+	tools/release.sh $(ENV) $(SERVICE) $(TAG) $(STACK)
+
+.PHONY: bench
+bench: tools ## print build, test, engine and kubectl timings side by side
+	tools/bench.sh

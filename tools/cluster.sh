@@ -217,7 +217,6 @@ api() {
 write_kubeconfig() {
 	local ca
 	ca=$(base64 <"$dir/pki/apiserver/apiserver.crt" | tr -d '\n')
-	umask 077
 	cat >"$dir/kubeconfig.tmp" <<EOF
 apiVersion: v1
 kind: Config
@@ -384,6 +383,8 @@ cmd_up() {
 	for b in curl openssl base64; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done
 	[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (looked in $bindir and PATH): run make tools"
 
+	[[ $timeout =~ ^[0-9]+$ ]] || die "CLUSTER_TIMEOUT must be a number of seconds, got $timeout"
+	umask 077 # keys, token and kubeconfig are secrets
 	mkdir -p "$dir"
 	touch "$dir/.ack-cluster" # marks a directory `down --purge` may delete
 	if running; then

@@ -357,7 +357,7 @@ func (a MicroserviceArgs) configEnv() map[string]string {
 			"SPRING_APPLICATION_NAME": a.ServiceName,
 			"SERVER_PORT":             fmt.Sprint(a.Port),
 			// Finish in-flight requests on SIGTERM instead of dropping them.
-			"SERVER_SHUTDOWN":                             "graceful",
+			"SERVER_SHUTDOWN": "graceful",
 			"SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE": fmt.Sprintf("%ds", a.ShutdownSeconds),
 			// The actuator's readiness and liveness groups the probes call.
 			"MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED": "true",

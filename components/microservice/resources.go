@@ -51,16 +51,28 @@ func NewMicroservice(ctx *pulumi.Context, name string, args *MicroserviceArgs, o
 	}
 	parent := pulumi.Parent(comp)
 
+	// The version label sits on the workload and its pods only: a release
+	// then changes that one object and no other.
 	labels := kube.Labels(a.ServiceName, a.Instance, a.Version, a.Component, a.PartOf)
 	selector := kube.Selector(a.ServiceName, a.Instance)
 	podLabels := maps.Clone(labels)
 	maps.Copy(podLabels, a.ExtraLabels)
+	objLabels := maps.Clone(labels)
+	delete(objLabels, kube.LabelVersion)
 	meta := func(objName string) *metav1.ObjectMetaArgs {
 		return &metav1.ObjectMetaArgs{
 			Name:      pulumi.String(objName),
 			Namespace: a.Namespace,
-			Labels:    pulumi.ToStringMap(labels),
+			Labels:    pulumi.ToStringMap(objLabels),
 		}
+	}
+	workloadMeta := func() *metav1.ObjectMetaArgs {
+		md := meta(a.ServiceName)
+		md.Labels = pulumi.ToStringMap(labels)
+		if a.Description != "" {
+			md.Annotations = pulumi.StringMap{"ack-platform.io/description": pulumi.String(a.Description)}
+		}
+		return md
 	}
 
 	// A dedicated account without a token: the apps never call the API.
@@ -124,7 +136,7 @@ func NewMicroservice(ctx *pulumi.Context, name string, args *MicroserviceArgs, o
 			policy = "Parallel"
 		}
 		if _, err := appsv1.NewStatefulSet(ctx, name+"-statefulset", &appsv1.StatefulSetArgs{
-			Metadata: meta(a.ServiceName),
+			Metadata: workloadMeta(),
 			Spec: &appsv1.StatefulSetSpecArgs{
 				ServiceName:         pulumi.String(headless),
 				Replicas:            pulumi.Int(a.Replicas),
@@ -154,12 +166,8 @@ func NewMicroservice(ctx *pulumi.Context, name string, args *MicroserviceArgs, o
 		if a.Autoscaling == nil {
 			replicas = pulumi.Int(a.Replicas)
 		}
-		md := meta(a.ServiceName)
-		if a.Description != "" {
-			md.Annotations = pulumi.StringMap{"ack-platform.io/description": pulumi.String(a.Description)}
-		}
 		if _, err := appsv1.NewDeployment(ctx, name+"-deployment", &appsv1.DeploymentArgs{
-			Metadata: md,
+			Metadata: workloadMeta(),
 			Spec: &appsv1.DeploymentSpecArgs{
 				// Left unset when an HPA owns the count, or every update
 				// would reset it.

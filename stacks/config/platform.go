@@ -79,7 +79,8 @@ type Cluster struct {
 	// KmsKeyID encrypts Secrets at rest with this KMS key (Pro only). Optional.
 	KmsKeyID string `json:"kmsKeyId,omitempty"`
 	// Addons are managed after creation with cs.KubernetesAddon. Default:
-	// the disk CSI driver and the node problem detector.
+	// the disk CSI driver, the node problem detector and the ACR credential
+	// helper.
 	Addons []Addon `json:"addons"`
 }
 
@@ -221,8 +222,9 @@ func (p *Platform) setDefaults(tier Tier) {
 	}
 	if c.Addons == nil {
 		// The disk CSI driver backs the stateful workloads' volumes; the
-		// problem detector feeds auto repair with node conditions.
-		c.Addons = []Addon{{Name: "csi-plugin"}, {Name: "csi-provisioner"}, {Name: "ack-node-problem-detector"}}
+		// problem detector feeds auto repair with node conditions; the
+		// credential helper lets pods pull from ACR without a stored password.
+		c.Addons = []Addon{{Name: "csi-plugin"}, {Name: "csi-provisioner"}, {Name: "ack-node-problem-detector"}, {Name: CredentialHelperAddon}}
 	}
 
 	for i := range p.NodePools {

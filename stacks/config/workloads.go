@@ -2,10 +2,10 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"maps"
 	"net"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -1164,3 +1164,17 @@ func isDNSName(s string) bool {
 }
 
 func mustRE(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// ImageNames lists the image repositories the stack pulls from the
+// project's registry (one ACR repository each), sorted: every catalog
+// service's, and Nacos' when it runs in the cluster.
+func (w Workloads) ImageNames() []string {
+	set := map[string]bool{}
+	for _, s := range w.Catalog.Services {
+		set[s.Repository] = true
+	}
+	if w.Nacos.Mode == NacosInCluster {
+		set[w.Nacos.Repository] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}

@@ -76,7 +76,7 @@ func TestDevStackPlatform(t *testing.T) {
 	zones := []string{"cn-hangzhou-i", "cn-hangzhou-j"}
 	counts := map[string]int{
 		tVPC: 1, tSwitch: 4, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 4, tSG: 1,
-		tCluster: 1, tAddon: 3, tNodePool: 2, tSLB: 1, tStackRef: 1,
+		tCluster: 1, tAddon: 4, tNodePool: 2, tSLB: 1, tStackRef: 1,
 		// dev deploys from prod's registry and owns none.
 		tEEInstance: 0, tEENS: 0, tEERepo: 0,
 	}
@@ -107,7 +107,7 @@ func TestDevStackPlatform(t *testing.T) {
 	assert.Len(t, c.Input("podVswitchIds").ArrayValue(), 2, "Terway gets one pod vSwitch per zone")
 	assert.Len(t, c.Input("vswitchIds").ArrayValue(), 2)
 	assert.Equal(t, []string{"terway-eniip"}, namesOf(c.Input("addons")))
-	assert.ElementsMatch(t, []string{"csi-plugin", "csi-provisioner", "ack-node-problem-detector"}, inputsOf(res.OfType(tAddon), "name"))
+	assert.ElementsMatch(t, []string{"csi-plugin", "csi-provisioner", "ack-node-problem-detector", "aliyun-acr-credential-helper"}, inputsOf(res.OfType(tAddon), "name"))
 	assertDeleteOptionsRetainSLB(t, c)
 
 	pools := map[string]harness.Resource{}
@@ -155,7 +155,7 @@ func TestProdStackPlatform(t *testing.T) {
 
 	counts := map[string]int{
 		tVPC: 1, tSwitch: 6, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 6, tSG: 1,
-		tCluster: 1, tAddon: 3, tNodePool: 2, tSLB: 1, tStackRef: 0,
+		tCluster: 1, tAddon: 4, tNodePool: 2, tSLB: 1, tStackRef: 0,
 		tEEInstance: 1, tEENS: 1,
 	}
 	for typ, n := range counts {

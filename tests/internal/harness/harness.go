@@ -107,12 +107,13 @@ func (r *Result) Named(token, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
-// Run runs the program for stack with the real stack config plus
-// overrides (see stackconfig.Load) and returns what it registered and the
+// Run runs the program for stack with the real stack config, the
+// operator's secrets (fakes, see stackconfig.WithOperatorSecrets) and
+// overrides (see stackconfig.Load), and returns what it registered and the
 // program's error.
 func Run(t testing.TB, stack string, overrides map[string]string) (*Result, error) {
 	t.Helper()
-	cfg, secretKeys := stackconfig.Load(t, stack, overrides)
+	cfg, secretKeys := stackconfig.Load(t, stack, stackconfig.WithOperatorSecrets(stack, overrides))
 	m := &mocks{}
 	var outputs pulumi.Map
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
@@ -129,7 +130,7 @@ func Run(t testing.TB, stack string, overrides map[string]string) (*Result, erro
 	res.Calls = slices.Clone(m.calls)
 	m.mu.Unlock()
 	for k, o := range outputs {
-		r, awaitErr := internals.UnsafeAwaitOutput(context.Background(), o)
+		r, awaitErr := internals.UnsafeAwaitOutput(context.Background(), pulumi.ToOutput(o))
 		if awaitErr != nil {
 			t.Fatalf("output %s: %v", k, awaitErr)
 		}

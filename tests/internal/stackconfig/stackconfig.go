@@ -54,3 +54,28 @@ func Load(t testing.TB, stack string, overrides map[string]string) (map[string]s
 	}
 	return v.Config, v.SecretKeys()
 }
+
+// OperatorSecrets are the secret keys each stack file asks the operator to
+// set with `pulumi config set --secret` (they cannot be committed).
+var OperatorSecrets = map[string][]string{
+	"dev":  {"tlsCert", "tlsKey", "devDeviceDbPassword", "testDeviceDbPassword", "stagingDeviceDbPassword"},
+	"prod": {"tlsCert", "tlsKey", "prodDeviceDbPassword"},
+}
+
+// WithOperatorSecrets returns overrides plus a fake secret value for every
+// operator secret of stack that overrides does not set itself.
+func WithOperatorSecrets(stack string, overrides map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range OperatorSecrets[stack] {
+		out[SecretPrefix+"ack-platform:"+k] = "fake-operator-secret-" + k
+	}
+	for k, v := range overrides {
+		if strings.HasPrefix(k, SecretPrefix) {
+			delete(out, k)
+		} else {
+			delete(out, SecretPrefix+k)
+		}
+		out[k] = v
+	}
+	return out
+}
