@@ -70,9 +70,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		ServiceCidr: pulumi.String(c.ServiceCidr),
 		ProxyMode:   pulumi.String(c.ProxyMode),
 		// The network component already provides NAT egress.
-		NewNatGateway:      pulumi.Bool(false),
-		SecurityGroupId:    args.SecurityGroupID,
-		SlbInternetEnabled: pulumi.Bool(c.PublicEndpoint),
+		NewNatGateway:   pulumi.Bool(false),
+		SecurityGroupId: args.SecurityGroupID,
+		// The API server stays private: CI and people reach it from inside
+		// the VPC (a runner there, VPN, or Cloud Shell).
+		SlbInternetEnabled: pulumi.Bool(false),
 		DeletionProtection: pulumi.Bool(*c.DeletionProtection),
 		EnableRrsa:         pulumi.Bool(*c.Rrsa),
 		Timezone:           pulumi.String("Asia/Shanghai"),

@@ -58,9 +58,6 @@ type Cluster struct {
 	NodeCidrMask int `json:"nodeCidrMask"`
 	// ProxyMode is ipvs (default) or iptables; fixed at creation.
 	ProxyMode string `json:"proxyMode"`
-	// PublicEndpoint exposes the API server on an EIP. Off by default: CI
-	// and people reach it through the VPC (VPN, bastion, or Cloud Shell).
-	PublicEndpoint bool `json:"publicEndpoint"`
 	// DeletionProtection refuses cluster deletion in the console and API.
 	// Default: on in prod, off elsewhere.
 	DeletionProtection *bool `json:"deletionProtection,omitempty"`
@@ -392,9 +389,6 @@ func (p *Platform) validateCluster(ps *Problems, tier Tier, k string) {
 	if tier == TierProd {
 		if !*c.DeletionProtection {
 			ps.Addf(k+".deletionProtection", "must stay on in prod")
-		}
-		if c.PublicEndpoint {
-			ps.Addf(k+".publicEndpoint", "prod keeps the API server private; reach it through the VPC")
 		}
 		if !*c.AuditLog {
 			ps.Addf(k+".auditLog", "must stay on in prod")

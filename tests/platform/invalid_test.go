@@ -70,8 +70,8 @@ func TestInvalidPlatformConfigs(t *testing.T) {
 			"ack-platform:platform.cluster.spec", "prod needs the Pro control plane"},
 		{"deletion protection off in prod", "prod", p("prod", func(p map[string]any) { sub(p, "cluster")["deletionProtection"] = false }),
 			"ack-platform:platform.cluster.deletionProtection", "must stay on in prod"},
-		{"public API endpoint in prod", "prod", p("prod", func(p map[string]any) { sub(p, "cluster")["publicEndpoint"] = true }),
-			"ack-platform:platform.cluster.publicEndpoint", "keeps the API server private"},
+		{"audit log off in prod", "prod", p("prod", func(p map[string]any) { sub(p, "cluster")["auditLog"] = false }),
+			"ack-platform:platform.cluster.auditLog", "must stay on in prod"},
 		{"unpinned Kubernetes version", "dev", p("dev", func(p map[string]any) { sub(p, "cluster")["version"] = "latest" }),
 			"ack-platform:platform.cluster.version", "is not an ACK version"},
 		{"KMS without Pro", "dev", p("dev", func(p map[string]any) {
