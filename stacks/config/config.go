@@ -67,6 +67,12 @@ type Local struct {
 	// RenderDir receives the rendered manifests when no kubeconfig is set.
 	// Default rendered/<stack>.
 	RenderDir string `json:"renderDir"`
+	// AwaitReadiness makes `pulumi up` wait until Deployments, StatefulSets,
+	// Services and Ingresses are ready, as on the cloud stacks. Default
+	// false: the local API server of `make cluster-up` has no kubelet, so
+	// nothing ever becomes ready there; set true for a cluster that runs
+	// pods (kind, minikube, a spare ACK cluster).
+	AwaitReadiness bool `json:"awaitReadiness"`
 	// Kubeconfig is read from the secret key ack-platform:kubeconfig; when
 	// set, workloads are applied to that cluster instead of rendered.
 	Kubeconfig pulumi.StringOutput `json:"-"`

@@ -30,7 +30,7 @@ import (
 // Tools the package runs, all from .tools/bin (tools/install-tools.sh).
 var requiredTools = []string{
 	"pulumi", "pulumi-language-go", "pulumi-resource-kubernetes",
-	"kubectl", "kube-score", "etcd", "kube-apiserver", "kube-controller-manager",
+	"kubectl", "etcd", "kube-apiserver", "kube-controller-manager",
 }
 
 // suite is what TestMain sets up once for every test of the package.

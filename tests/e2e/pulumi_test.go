@@ -27,7 +27,7 @@ const passphrase = "e2e-test-passphrase-not-a-secret"
 // PULUMI_HOME are temporary too: nothing of the user's is read or touched.
 type project struct {
 	dir, backend, home, stack string
-	env                   []string
+	env                       []string
 }
 
 // newProject lays out a project under base for stack, starting from the
