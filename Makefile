@@ -65,3 +65,8 @@ release: ## set an image tag: make release ENV=dev SERVICE=gateway TAG=1.8.3 [ST
 .PHONY: bench
 bench: tools ## print build, test, engine and kubectl timings side by side
 	tools/bench.sh
+
+.PHONY: diagram
+diagram: ## draw the deployment and call chain of every stack: docs/architecture.md (Mermaid) and docs/diagrams/*.svg
+	tools/install-tools.sh graphviz
+	go run ./tools/diagram -out docs

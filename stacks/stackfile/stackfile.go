@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -102,10 +103,39 @@ func Stacks(root string) ([]string, error) {
 type Reader struct {
 	Values    Values
 	Namespace string
+	// AssumeSecretsSet is for tools that never see the operator's secrets
+	// (set with `pulumi config set --secret` on their machine, not in the
+	// repository): a key that is not in the files and not one of Structural
+	// reads as a set secret, so a cloud stack's config still parses.
+	AssumeSecretsSet bool
+	// Structural are the program's own keys (config.Keys), never secrets.
+	Structural []string
 }
 
-func (r Reader) Get(key string) string  { return r.Values.Config[r.Namespace+":"+key] }
-func (r Reader) Secret(key string) bool { return r.Values.Secrets[r.Namespace+":"+key] }
+// unsetSecret stands for a secret the tool cannot see.
+const unsetSecret = "(secret set by the operator)"
+
+func (r Reader) Get(key string) string {
+	if v, ok := r.Values.Config[r.Namespace+":"+key]; ok {
+		return v
+	}
+	if r.assumed(key) {
+		return unsetSecret
+	}
+	return ""
+}
+
+func (r Reader) Secret(key string) bool {
+	return r.Values.Secrets[r.Namespace+":"+key] || r.assumed(key)
+}
+
+func (r Reader) assumed(key string) bool {
+	if !r.AssumeSecretsSet || slices.Contains(r.Structural, key) {
+		return false
+	}
+	_, inFiles := r.Values.Config[r.Namespace+":"+key]
+	return !inFiles
+}
 
 type value struct {
 	raw    string

@@ -79,7 +79,7 @@ func run(env, service, tag, stack string, check bool) error {
 	b, _ := json.Marshal(envs)
 	vals.Config[envKey] = string(b)
 	// The program's own validation: a bad tag fails here, not at `pulumi up`.
-	if _, err := config.Parse("ack-platform", stack, vals.Config["alicloud:region"], stackfile.Reader{Values: vals, Namespace: config.Namespace}); err != nil {
+	if _, err := config.Parse("ack-platform", stack, vals.Config["alicloud:region"], stackfile.Reader{Values: vals, Namespace: config.Namespace, AssumeSecretsSet: true, Structural: config.Keys}); err != nil {
 		var inv *config.InvalidError
 		if errors.As(err, &inv) {
 			var mine []string

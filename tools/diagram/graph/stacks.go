@@ -34,7 +34,7 @@ func LoadStacks(root string) ([]Stack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", name, err)
 		}
-		cfg, err := config.Parse(Project, name, v.Config["alicloud:region"], stackfile.Reader{Values: v, Namespace: config.Namespace})
+		cfg, err := config.Parse(Project, name, v.Config["alicloud:region"], stackfile.Reader{Values: v, Namespace: config.Namespace, AssumeSecretsSet: true, Structural: config.Keys})
 		if err != nil {
 			return nil, fmt.Errorf("stack %s (Pulumi.%s.yaml): %w", name, name, err)
 		}
