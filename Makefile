@@ -59,8 +59,9 @@ render: tools ## the main job: run the local stack with the real engine, manifes
 	tools/render.sh
 
 .PHONY: release
-release: ## set an image tag: make release ENV=dev SERVICE=gateway TAG=1.8.3 [STACK=dev]
+release: ## set an image tag: make release ENV=dev SERVICE=gateway TAG=1.8.3 [STACK=dev]; redraws the diagrams
 	tools/release.sh $(ENV) $(SERVICE) $(TAG) $(STACK)
+	$(MAKE) --no-print-directory diagram
 
 .PHONY: bench
 bench: tools ## print build, test, engine and kubectl timings side by side

@@ -30,13 +30,13 @@ func TestDocsAreFresh(t *testing.T) {
 	}
 	md, err := os.ReadFile(filepath.Join(root, "docs", "architecture.md"))
 	require.NoError(t, err, "docs/architecture.md is missing: %s", hint)
-	assert.Equal(t, graph.Markdown(graphs), string(md), "docs/architecture.md is stale: %s", hint)
+	assertSame(t, graph.Markdown(graphs), string(md), "docs/architecture.md is stale: "+hint)
 
 	dir := filepath.Join(root, "docs", "diagrams")
 	for _, s := range stacks {
 		dot, err := os.ReadFile(filepath.Join(dir, s.Name+".dot"))
 		if assert.NoError(t, err, "docs/diagrams/%s.dot is missing: %s", s.Name, hint) {
-			assert.Equal(t, graph.DOT(s.Graph), string(dot), "docs/diagrams/%s.dot is stale: %s", s.Name, hint)
+			assertSame(t, graph.DOT(s.Graph), string(dot), "docs/diagrams/"+s.Name+".dot is stale: "+hint)
 		}
 		// Graphviz output varies with its version: only its presence and
 		// kind are checked, the DOT above pins the content.
@@ -56,5 +56,28 @@ func TestDocsAreFresh(t *testing.T) {
 		}
 		slices.Sort(have)
 		assert.Equal(t, names, have, "docs/diagrams/*%s: one per stack, none for a removed stack: %s", ext, hint)
+	}
+}
+
+// assertSame compares a generated file with the committed one and reports
+// the first line that differs, not two whole documents.
+func assertSame(t *testing.T, want, got, msg string) {
+	t.Helper()
+	if want == got {
+		return
+	}
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			t.Errorf("%s\nfirst difference at line %d:\n  generated: %q\n  committed: %q", msg, i+1, wl, gl)
+			return
+		}
 	}
 }

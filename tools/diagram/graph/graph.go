@@ -403,6 +403,9 @@ func nodePoolLines(np config.NodePool) []string {
 	if np.Spot {
 		lines = append(lines, "spot instances")
 	}
+	for _, k := range slices.Sorted(maps.Keys(np.Labels)) {
+		lines = append(lines, "label "+k+"="+np.Labels[k])
+	}
 	for _, t := range np.Taints {
 		taint := t.Key
 		if t.Value != "" {

@@ -264,6 +264,7 @@ func TestFixtureDetails(t *testing.T) {
 	// A spot pool says so, with its taint.
 	assert.Contains(t, label(cloud, "pool:fixed"), "spot instances")
 	assert.Contains(t, label(cloud, "pool:fixed"), "taint workload=batch:NoSchedule")
+	assert.Contains(t, label(cloud, "pool:fixed"), "label disk=ssd\nlabel workload=batch", "node labels, sorted")
 
 	assert.Equal(t, "local cluster ingress\nports 80, 443", label(onprem, graph.IDLoadBalancer))
 	assert.Contains(t, label(onprem, graph.IDIngress), "class traefik · namespace kube-ingress")
