@@ -214,9 +214,20 @@ api() {
 		-H "Authorization: Bearer $token" "https://127.0.0.1:$API_PORT$1"
 }
 
+# extract_ca: kube-apiserver's self-signed apiserver.crt holds the serving
+# certificate, then the CA that signed it. Only the CA (with the CA bit) goes
+# into the kubeconfig and --root-ca-file: the controller manager publishes
+# the latter as a ClusterTrustBundle, which refuses non-CA certificates.
+extract_ca() {
+	awk '/-----BEGIN CERTIFICATE-----/ { block = "" } { block = block $0 "\n" }
+		/-----END CERTIFICATE-----/ { last = block } END { printf "%s", last }' \
+		"$dir/pki/apiserver/apiserver.crt" >"$dir/pki/ca.crt.tmp" &&
+		[ -s "$dir/pki/ca.crt.tmp" ] && mv "$dir/pki/ca.crt.tmp" "$dir/pki/ca.crt"
+}
+
 write_kubeconfig() {
 	local ca
-	ca=$(base64 <"$dir/pki/apiserver/apiserver.crt" | tr -d '\n')
+	ca=$(base64 <"$dir/pki/ca.crt" | tr -d '\n')
 	cat >"$dir/kubeconfig.tmp" <<EOF
 apiVersion: v1
 kind: Config
@@ -317,7 +328,7 @@ EOF
 		--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,ResourceQuota \
 		--profiling=false
 	wait_for kube-apiserver "kube-apiserver /readyz" api /readyz || return 1
-	write_kubeconfig || return 1
+	extract_ca && write_kubeconfig || return 1
 
 	failed=kube-controller-manager
 	log "starting kube-controller-manager (health on 127.0.0.1:$KCM_PORT)"
@@ -332,7 +343,7 @@ EOF
 		--leader-elect=false \
 		--use-service-account-credentials=false \
 		--service-account-private-key-file="$dir/pki/sa.key" \
-		--root-ca-file="$dir/pki/apiserver/apiserver.crt" \
+		--root-ca-file="$dir/pki/ca.crt" \
 		--profiling=false
 	wait_for kube-controller-manager "kube-controller-manager /healthz" \
 		curl -fsSk --max-time 5 "https://127.0.0.1:$KCM_PORT/healthz" || return 1

@@ -42,8 +42,10 @@ cached() {
 gobuild() {
 	local dir=$1 out=$2 pkg=$3 ldflags=${4:-}
 	mkdir -p "$(dirname "$out")"
+	local start=$SECONDS
 	(cd "$dir" && go build -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg")
 	mv "$out.tmp" "$out"
+	log "built $(basename "$out") in $((SECONDS - start)) s"
 }
 
 install_pulumi() {
