@@ -47,9 +47,10 @@ command -v go >/dev/null || die "go not on PATH"
 export PATH="$bin:$PATH"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_CONFIG_PASSPHRASE=bench-passphrase-not-a-secret
-# A resource without the program's explicit provider must not reach the
-# cluster of the user's own kubeconfig.
-export KUBECONFIG=/nonexistent/kubeconfig
+# Every Kubernetes resource uses the program's explicit provider; an
+# inherited KUBECONFIG would only be read by it as a default, which render
+# mode refuses.
+unset KUBECONFIG
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ack-bench.XXXXXX")
 clusters=()

@@ -24,6 +24,9 @@ export PULUMI_BACKEND_URL="file://$state"
 # stacks use a real secrets provider.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-ack-platform-local}
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# The Kubernetes provider takes $KUBECONFIG as its kubeconfig, which render
+# mode refuses; rendering never talks to a cluster anyway.
+unset KUBECONFIG
 export PULUMI_SKIP_UPDATE_CHECK=true
 
 for tool in pulumi pulumi-language-go pulumi-resource-kubernetes; do

@@ -13,14 +13,12 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,21 +113,9 @@ func run(m *testing.M) int {
 	return code
 }
 
-// clusterScript runs tools/cluster.sh with a deadline; TERM on timeout lets
-// `up` stop what it already started.
+// clusterScript runs tools/cluster.sh with a deadline, on the suite's tools.
 func clusterScript(timeout time.Duration, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(suite.root, "tools", "cluster.sh")}, args...)...)
-	cmd.Dir = suite.root
-	cmd.Env = append(os.Environ(), "ACK_TOOLS_BIN="+suite.bin)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 20 * time.Second
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		err = fmt.Errorf("%w (timeout %s)", err, timeout)
-	}
-	return string(out), err
+	return localcluster.Script(suite.root, timeout, []string{"ACK_TOOLS_BIN=" + suite.bin}, args...)
 }
 
 // tailLogs prints the end of each control-plane log after a failure.

@@ -192,11 +192,18 @@ func (c *Cluster) logTails(n int) {
 }
 
 func (c *Cluster) script(timeout time.Duration, args ...string) (string, error) {
+	return Script(c.Root, timeout, nil, args...)
+}
+
+// Script runs tools/cluster.sh of the repository at root with a deadline
+// and extra environment variables; on timeout it sends TERM, which lets
+// `up` stop what it has started already.
+func Script(root string, timeout time.Duration, env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(c.Root, "tools", "cluster.sh")}, args...)...)
-	cmd.Dir = c.Root
-	// TERM lets `up` stop what it has started already.
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "tools", "cluster.sh")}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 20 * time.Second
 	out, err := cmd.CombinedOutput()
