@@ -3,22 +3,15 @@ package sdk_test
 import (
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/ack-platform/ack-platform/tests/internal/stackconfig"
 	sdk "github.com/ack-platform/ack-platform/tests/sdk"
 )
 
-// repoRoot is the main module's root (two levels above this package).
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate test source")
-	}
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
+// repoRoot is the repository root.
+func repoRoot(t *testing.T) string { return stackconfig.Root(t) }
 
 func sdkDir(t *testing.T) string { return filepath.Join(repoRoot(t), "sdks", "alicloud") }
 

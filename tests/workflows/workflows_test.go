@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ack-platform/ack-platform/tests/internal/stackconfig"
 )
 
 // TestActionlint fails on any actionlint finding, and fails (not skips)
@@ -214,17 +216,5 @@ func workflowFiles(t *testing.T, root string) []string {
 	return files
 }
 
-// repoRoot is the directory holding go.mod, above this package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "go.mod not found above the test")
-		dir = parent
-	}
-}
+// repoRoot is the repository root.
+func repoRoot(t *testing.T) string { return stackconfig.Root(t) }
