@@ -43,8 +43,36 @@ func ParseQuantity(s string) (float64, error) {
 	return n * quantitySuffixes[suffix], nil
 }
 
-// formatMilli renders cores as a milli-CPU quantity.
-func formatMilli(cores float64) string { return fmt.Sprintf("%dm", int64(math.Ceil(cores*1000))) }
+// milliCPU is a CPU quantity in whole millicores. Quantities are exact to
+// the millicore, so rounding only removes floating-point noise.
+func milliCPU(s string) int64 {
+	v, _ := ParseQuantity(s)
+	return int64(math.Round(v * 1000))
+}
 
-// formatMi renders bytes as a Mi quantity.
-func formatMi(bytes float64) string { return fmt.Sprintf("%dMi", int64(math.Ceil(bytes/(1<<20)))) }
+// mebibytes is a memory quantity in whole MiB, rounded up.
+func mebibytes(s string) int64 {
+	v, _ := ParseQuantity(s)
+	return int64(math.Ceil(v/(1<<20) - 1e-9))
+}
+
+// formatMilli renders millicores the way the API server stores them
+// ("12", "12500m"), so the live object never differs from the input.
+func formatMilli(m int64) string {
+	if m%1000 == 0 {
+		return fmt.Sprint(m / 1000)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// formatMi renders MiB with the largest binary suffix that keeps the number
+// whole ("75Gi", "1536Mi"), which is how the API server stores it.
+func formatMi(mi int64) string {
+	units := []string{"Mi", "Gi", "Ti", "Pi"}
+	u := 0
+	for mi != 0 && mi%1024 == 0 && u < len(units)-1 {
+		mi /= 1024
+		u++
+	}
+	return fmt.Sprintf("%d%s", mi, units[u])
+}

@@ -661,19 +661,21 @@ func (s ServiceSpec) MinReplicas() int {
 }
 
 func defaultQuota(services map[string]ServiceSpec, n *Nacos, c *Config) *Quota {
-	var reqCPU, reqMem, limCPU, limMem float64
+	// Summed in whole units: a float sum would depend on the map order and
+	// flip the rounded total between runs, a diff on every preview.
+	var reqCPU, reqMem, limCPU, limMem int64
 	pods := 0
 	add := func(count int, r Resources) {
-		q := func(s string) float64 { v, _ := ParseQuantity(s); return v }
-		reqCPU += float64(count) * q(r.Requests.CPU)
-		reqMem += float64(count) * q(r.Requests.Memory)
-		limCPU += float64(count) * q(r.Limits.CPU)
-		limMem += float64(count) * q(r.Limits.Memory)
+		n := int64(count)
+		reqCPU += n * milliCPU(r.Requests.CPU)
+		reqMem += n * mebibytes(r.Requests.Memory)
+		limCPU += n * milliCPU(r.Limits.CPU)
+		limMem += n * mebibytes(r.Limits.Memory)
 		pods += count
 	}
-	for _, s := range services {
+	for _, name := range slices.Sorted(maps.Keys(services)) {
 		// One surge pod per Deployment during a rollout.
-		add(s.MaxReplicas()+1, s.Resources)
+		add(services[name].MaxReplicas()+1, services[name].Resources)
 	}
 	if n.Mode == NacosInCluster {
 		add(n.Replicas, n.Resources)
