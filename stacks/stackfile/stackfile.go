@@ -34,6 +34,16 @@ func Root(dir string) (string, error) {
 	}
 }
 
+// WorkingRoot is Root of the working directory: where the tools and tests
+// run from inside the repository.
+func WorkingRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return Root(wd)
+}
+
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil

@@ -51,11 +51,7 @@ func run() error {
 	if *services < 0 || (*services > 0 && (*services < 3 || *envs < 1)) {
 		return errors.New("-services needs at least 3 (gateway, backend, frontend) and -envs at least 1")
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	root, err := stackfile.Root(wd)
+	root, err := stackfile.WorkingRoot()
 	if err != nil {
 		return err
 	}

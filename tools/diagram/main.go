@@ -36,11 +36,8 @@ func main() {
 
 func run(root, out, dotBin string) error {
 	if root == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		if root, err = stackfile.Root(wd); err != nil {
+		var err error
+		if root, err = stackfile.WorkingRoot(); err != nil {
 			return err
 		}
 	}

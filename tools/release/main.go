@@ -41,11 +41,7 @@ func main() {
 }
 
 func run(env, service, tag, stack string, check bool) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	root, err := stackfile.Root(wd)
+	root, err := stackfile.WorkingRoot()
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@
 package stackconfig
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -16,11 +15,7 @@ const SecretPrefix = "secret:"
 // Root returns the repository root (the folder holding go.mod and Pulumi.yaml).
 func Root(t testing.TB) string {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := stackfile.Root(wd)
+	root, err := stackfile.WorkingRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

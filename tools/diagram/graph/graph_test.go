@@ -20,9 +20,7 @@ import (
 // repoRoot is the folder holding go.mod and Pulumi.yaml.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	wd, err := os.Getwd()
-	require.NoError(t, err)
-	root, err := stackfile.Root(wd)
+	root, err := stackfile.WorkingRoot()
 	require.NoError(t, err)
 	return root
 }
