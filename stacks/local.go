@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,6 +14,11 @@ import (
 
 	"github.com/ack-platform/ack-platform/stacks/config"
 )
+
+// RenderDirEnv names the environment variable that redirects rendering to
+// another folder without editing the stack file: tools/render.sh renders into
+// a staging folder and swaps it in whole only once the engine succeeded.
+const RenderDirEnv = "ACK_RENDER_DIR"
 
 // localTarget builds the Kubernetes provider of the local target, which
 // creates no Alibaba Cloud resource: with the secret key
@@ -37,6 +43,9 @@ func localTarget(ctx *pulumi.Context, cfg *config.Config) (WorkloadTarget, error
 		// renderYamlToDirectory; rendering never contacts a cluster, so the
 		// ambient ~/.kube/config is not read either.
 		dir := cfg.Local.RenderDir
+		if staging := os.Getenv(RenderDirEnv); staging != "" {
+			dir = staging
+		}
 		if !filepath.IsAbs(dir) {
 			// Relative to the project directory, where `pulumi up` runs the program.
 			dir = filepath.Join(ctx.RootDirectory(), dir)

@@ -6,12 +6,13 @@
 #
 #   tools/install-tools.sh [tool ...]   # default: every tool
 #
-# Environment: ACK_TOOLS_CACHE (default ~/.cache/ack-platform/tools).
+# Environment: ACK_TOOLS_CACHE (default ~/.cache/ack-platform/tools);
+# ACK_TOOLS_BIN (default .tools/bin), where the links go.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 toolchain="$root/tools/toolchain"
-bin="$root/.tools/bin"
+bin="${ACK_TOOLS_BIN:-$root/.tools/bin}"
 cache="${ACK_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ack-platform/tools}"
 mkdir -p "$bin" "$cache"
 
@@ -27,6 +28,26 @@ log() { printf '[tools] %s\n' "$*" >&2; }
 
 # link NAME PATH: expose a cached binary in .tools/bin.
 link() { ln -sf "$2" "$bin/$1"; }
+
+# system_bin NAME: the path of a command installed on the system, searched
+# on PATH without .tools/bin. Make puts .tools/bin first on PATH, so a plain
+# `command -v` on a second run finds the link itself, and linking to that
+# would make the link point at itself.
+system_bin() {
+	local dir path
+	local IFS=:
+	for dir in $PATH; do
+		[ -n "$dir" ] || continue
+		[ "$(cd "$dir" 2>/dev/null && pwd -P)" = "$(cd "$bin" && pwd -P)" ] && continue
+		path="$dir/$1"
+		if [ -x "$path" ] && [ ! -d "$path" ]; then
+			printf '%s' "$path"
+			return 0
+		fi
+	done
+	echo "install-tools: $1 not found on PATH outside $bin" >&2
+	return 1
+}
 
 # cached NAME VERSION: prints the cache path of a tool; true when it exists.
 cached() {
@@ -49,10 +70,10 @@ gobuild() {
 }
 
 install_pulumi() {
-	if command -v pulumi >/dev/null 2>&1 && [ "$(command -v pulumi)" != "$bin/pulumi" ] &&
-		[ "$(pulumi version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
+	local system
+	if system=$(system_bin pulumi 2>/dev/null) && [ "$("$system" version 2>/dev/null)" = "$PULUMI_VERSION" ]; then
 		log "pulumi $PULUMI_VERSION found on PATH"
-		link pulumi "$(command -v pulumi)"
+		link pulumi "$system"
 		return
 	fi
 	local out
@@ -144,12 +165,12 @@ install_etcd() {
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
 		systemctl stop etcd || true
 	fi
-	link etcd "$(command -v etcd)"
+	link etcd "$(system_bin etcd)"
 }
 
 install_graphviz() {
 	apt_install graphviz
-	link dot "$(command -v dot)"
+	link dot "$(system_bin dot)"
 }
 
 all=(pulumi langhost k8s-provider kubernetes kube-score actionlint etcd graphviz)
@@ -166,5 +187,14 @@ for tool in "$@"; do
 	graphviz) install_graphviz ;;
 	*) echo "unknown tool: $tool (one of: ${all[*]})" >&2; exit 2 ;;
 	esac
+done
+# Every link must resolve to an executable: a dangling or self-referencing
+# link would only show later, as a tool missing in the middle of a test.
+for l in "$bin"/*; do
+	[ -L "$l" ] || continue
+	if [ ! -x "$(readlink -f "$l" 2>/dev/null)" ] || [ -d "$(readlink -f "$l")" ]; then
+		echo "install-tools: $l does not resolve to an executable" >&2
+		exit 1
+	fi
 done
 log "tools ready in $bin"
