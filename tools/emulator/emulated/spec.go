@@ -15,8 +15,9 @@ import (
 	"strings"
 )
 
-// Flag is what terraform-provider-alicloud declares about one attribute.
-// Nested attributes are keyed "parent.child" by Pulumi property names.
+// Flag is what terraform-provider-alicloud declares about one attribute,
+// as tools/tfflags writes it. Nested attributes are keyed "parent.child" by
+// Pulumi property names; TFName is then the Terraform path.
 type Flag struct {
 	TFName        string   `json:"tfName"`
 	TFType        string   `json:"tfType"`
@@ -27,10 +28,13 @@ type Flag struct {
 	ConflictsWith []string `json:"conflictsWith"`
 	ExactlyOneOf  []string `json:"exactlyOneOf"`
 	// Default is the Go source text of the Default (string literals unquoted).
-	Default   *string `json:"default"`
-	Sensitive bool    `json:"sensitive"`
-	MaxItems  int     `json:"maxItems"`
-	Nested    bool    `json:"nested"`
+	Default *string `json:"default"`
+	// InSchema: the (top-level) name is a property of the Pulumi schema.
+	InSchema   bool `json:"inSchema"`
+	Nested     bool `json:"nested,omitempty"`
+	Deprecated bool `json:"deprecated,omitempty"`
+	Sensitive  bool `json:"sensitive,omitempty"`
+	MaxItems   int  `json:"maxItems,omitempty"`
 }
 
 // Flags is the committed flags file: Pulumi token -> property path -> flags,
