@@ -164,7 +164,11 @@ func (c *Cloud) NewID(urn, prefix string) (string, error) {
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		return "", err
 	}
-	return prefix + digest(fmt.Sprintf("%s#%d", urn, n), 20), nil
+	size := 20
+	if prefix == "c" {
+		size = 32 // ACK cluster ids: "c" and 32 hex digits
+	}
+	return prefix + digest(fmt.Sprintf("%s#%d", urn, n), size), nil
 }
 
 // digest is a short lowercase hex digest of s, n characters long.

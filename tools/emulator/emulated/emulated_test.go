@@ -252,8 +252,16 @@ func TestDocumentedRefusals(t *testing.T) {
 	_, _, err = create(t, p, vswT, "outside", map[string]any{"vpcId": vpcID, "cidrBlock": "10.1.0.0/24", "zoneId": "z"})
 	assert.ErrorContains(t, err, "rule vswitch-cidr-in-vpc")
 	_, _, err = create(t, p, vswT, "wide", map[string]any{"vpcId": vpcID, "cidrBlock": "10.0.0.0/30", "zoneId": "z"})
-	assert.ErrorContains(t, err, "mask of a vSwitch must be 16 to 29 bits")
+	assert.ErrorContains(t, err, "rule vswitch-mask-16-29")
 	vswID, _ := mustCreate(t, p, vswT, "vsw", map[string]any{"vpcId": vpcID, "cidrBlock": "10.0.1.0/24", "zoneId": "z"})
+	_, _, err = create(t, p, vswT, "overlap", map[string]any{"vpcId": vpcID, "cidrBlock": "10.0.1.128/25", "zoneId": "z"})
+	assert.ErrorContains(t, err, "overlaps vSwitch "+vswID)
+
+	_, _, err = create(t, p, clbT, "clb3", map[string]any{"instanceChargeType": "PayByCLCU", "internetChargeType": "PayByBandwidth"})
+	assert.ErrorContains(t, err, "rule clb-internet-pay-by-traffic")
+	_, _, err = create(t, p, "alicloud:ecs/eipAddress:EipAddress", "eip", map[string]any{"internetChargeType": "PayByTraffic", "bandwidth": "500"})
+	assert.ErrorContains(t, err, "rule eip-traffic-bandwidth-200")
+	mustCreate(t, p, "alicloud:ecs/eipAddress:EipAddress", "eip2", map[string]any{"internetChargeType": "PayByTraffic", "bandwidth": "200"})
 
 	mustCreate(t, p, snatT, "snat1", map[string]any{"snatTableId": "stb-1", "snatIp": "47.0.0.1", "sourceVswitchId": vswID})
 	_, _, err = create(t, p, snatT, "snat2", map[string]any{"snatTableId": "stb-1", "snatIp": "47.0.0.2", "sourceVswitchId": vswID})

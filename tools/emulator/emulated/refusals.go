@@ -3,6 +3,7 @@ package emulated
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -63,12 +64,42 @@ var Refusals = []Refusal{
 		},
 	},
 	{
-		ID:    "vswitch-cidr-in-vpc",
-		Doc:   "alicloud.vpc.Switch, cidrBlock: mask 16 to 29 bits, inside the VPC (provider documentation)",
-		URL:   "https://www.pulumi.com/registry/packages/alicloud/api-docs/vpc/switch/",
+		ID:    "clb-internet-pay-by-traffic",
+		Doc:   "Change the configuration of pay-as-you-go CLB instances, billing table (Server Load Balancer documentation)",
+		URL:   "https://www.alibabacloud.com/help/doc-detail/127268.html",
+		Token: "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
+		On:    []string{"create", "update"},
+		Refuses: func(_ *Cloud, news resource.PropertyMap) (string, error) {
+			if str(news, "instanceChargeType") == "PayByCLCU" && strings.EqualFold(str(news, "internetChargeType"), "PayByBandwidth") {
+				return "a pay-by-LCU internet CLB is billed by traffic: pay-by-bandwidth exists only with pay-by-specification", nil
+			}
+			return "", nil
+		},
+	},
+	{
+		ID:    "eip-traffic-bandwidth-200",
+		Doc:   "AllocateEipAddress, Bandwidth (EIP API reference)",
+		URL:   "https://alibabacloud.com/help/tc/eip/developer-reference/api-120192",
+		Token: "alicloud:ecs/eipAddress:EipAddress",
+		On:    []string{"create", "update"},
+		Refuses: func(_ *Cloud, news resource.PropertyMap) (string, error) {
+			bw, err := strconv.Atoi(str(news, "bandwidth"))
+			if err != nil || !strings.EqualFold(str(news, "internetChargeType"), "PayByTraffic") {
+				return "", nil
+			}
+			if bw < 1 || bw > 200 {
+				return fmt.Sprintf("bandwidth %d Mbit/s: a pay-by-traffic EIP takes 1 to 200", bw), nil
+			}
+			return "", nil
+		},
+	},
+	{
+		ID:    "vswitch-mask-16-29",
+		Doc:   "FAQ about CIDR blocks (VPC documentation)",
+		URL:   "https://www.alibabacloud.com/help/faq-detail/54484.htm",
 		Token: "alicloud:vpc/switch:Switch",
 		On:    []string{"create"},
-		Refuses: func(c *Cloud, news resource.PropertyMap) (string, error) {
+		Refuses: func(_ *Cloud, news resource.PropertyMap) (string, error) {
 			cidr := str(news, "cidrBlock")
 			if cidr == "" {
 				return "", nil
@@ -80,13 +111,37 @@ var Refusals = []Refusal{
 			if p.Bits() < 16 || p.Bits() > 29 {
 				return fmt.Sprintf("cidrBlock %s: the mask of a vSwitch must be 16 to 29 bits", cidr), nil
 			}
+			return "", nil
+		},
+	},
+	{
+		ID:    "vswitch-cidr-in-vpc",
+		Doc:   "FAQ about CIDR blocks (VPC documentation)",
+		URL:   "https://www.alibabacloud.com/help/faq-detail/54484.htm",
+		Token: "alicloud:vpc/switch:Switch",
+		On:    []string{"create"},
+		Refuses: func(c *Cloud, news resource.PropertyMap) (string, error) {
+			p, err := netip.ParsePrefix(str(news, "cidrBlock"))
+			if err != nil {
+				return "", nil
+			}
 			vpc, err := c.Get(str(news, "vpcId"))
 			if err != nil || vpc == nil {
 				return "", err
 			}
 			vp, err := netip.ParsePrefix(str(vpc.Outputs, "cidrBlock"))
 			if err == nil && !(vp.Contains(p.Addr()) && p.Bits() >= vp.Bits()) {
-				return fmt.Sprintf("cidrBlock %s is not inside the CIDR block %s of VPC %s", cidr, vp, vpc.ID), nil
+				return fmt.Sprintf("cidrBlock %s is not inside the CIDR block %s of VPC %s", p, vp, vpc.ID), nil
+			}
+			others, err := c.List("alicloud:vpc/switch:Switch")
+			if err != nil {
+				return "", err
+			}
+			for _, o := range others {
+				op, err := netip.ParsePrefix(str(o.Outputs, "cidrBlock"))
+				if err == nil && str(o.Outputs, "vpcId") == vpc.ID && op.Overlaps(p) {
+					return fmt.Sprintf("cidrBlock %s overlaps vSwitch %s (%s) in the same VPC", p, o.ID, op), nil
+				}
 			}
 			return "", nil
 		},
