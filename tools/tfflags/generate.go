@@ -53,10 +53,10 @@ type Coverage struct {
 
 // tokenMap reads pulumi-alicloud's resources.go: Pulumi token -> Terraform
 // name, from entries such as "alicloud_vswitch": {Tok: resource(vpcMod, "Switch")}.
-func tokenMap(src string) (map[string]string, error) {
+func tokenMap(src string) (map[string]string, map[string]string, error) {
 	f, err := parser.ParseFile(token.NewFileSet(), "resources.go", src, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	consts := map[string]string{}
 	for _, d := range f.Decls {
@@ -75,7 +75,32 @@ func tokenMap(src string) (map[string]string, error) {
 			}
 		}
 	}
-	out := map[string]string{}
+	out, mods := map[string]string{}, map[string]string{}
+	// mappedMods: Terraform prefix -> module, for the resources the bridge
+	// names by rule (MappedModulesWithInferredFallback) rather than by entry.
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "mappedMods" || len(vs.Values) != 1 {
+			return true
+		}
+		if lit := compositeOf(vs.Values[0]); lit != nil {
+			for _, el := range lit.Elts {
+				kv, ok := el.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				prefix, ok1 := stringLit(kv.Key)
+				mod, ok2 := stringLit(kv.Value)
+				if !ok2 {
+					mod, ok2 = consts[exprText(kv.Value)]
+				}
+				if ok1 && ok2 {
+					mods[prefix] = mod
+				}
+			}
+		}
+		return false
+	})
 	ast.Inspect(f, func(n ast.Node) bool {
 		kv, ok := n.(*ast.KeyValueExpr)
 		if !ok {
@@ -114,16 +139,57 @@ func tokenMap(src string) (map[string]string, error) {
 		return false
 	})
 	if len(out) == 0 {
-		return nil, fmt.Errorf("resources.go: no token mapping found")
+		return nil, nil, fmt.Errorf("resources.go: no token mapping found")
 	}
-	return out, nil
+	return out, mods, nil
+}
+
+// inferredTokens names the resources resources.go does not list as the
+// bridge does: the longest known prefix is the module, the rest in
+// CamelCase the name ("alicloud_cr_vpc_endpoint_linked_vpc" ->
+// alicloud:cr/vpcEndpointLinkedVpc:VpcEndpointLinkedVpc).
+func inferredTokens(tfNames []string, explicit map[string]string, mods map[string]string) map[string]string {
+	mapped := map[string]bool{}
+	for _, tf := range explicit {
+		mapped[tf] = true
+	}
+	out := map[string]string{}
+	for _, tf := range tfNames {
+		if mapped[tf] {
+			continue
+		}
+		rest := strings.TrimPrefix(tf, "alicloud_")
+		best := ""
+		for prefix := range mods {
+			if strings.HasPrefix(rest, prefix+"_") && len(prefix) > len(best) {
+				best = prefix
+			}
+		}
+		if best == "" {
+			continue
+		}
+		name := camel(strings.TrimPrefix(rest, best+"_"))
+		name = strings.ToUpper(name[:1]) + name[1:]
+		out[fmt.Sprintf("alicloud:%s/%s:%s", strings.ToLower(mods[best]), lowerFirst(name), name)] = tf
+	}
+	return out
 }
 
 // generate reads the flags of every resource and function of the schema.
-func generate(s *Schema, tfNames map[string]string, src string) (map[string]any, map[string]Coverage, error) {
+func generate(s *Schema, tfNames, mods map[string]string, src string) (map[string]any, map[string]Coverage, error) {
 	funcs, err := providerMaps(src)
 	if err != nil {
 		return nil, nil, err
+	}
+	var all []string
+	for tf := range funcs {
+		all = append(all, tf)
+	}
+	sort.Strings(all)
+	for tok, tf := range inferredTokens(all, tfNames, mods) {
+		if _, ok := tfNames[tok]; !ok {
+			tfNames[tok] = tf
+		}
 	}
 	file := map[string]any{}
 	cov := map[string]Coverage{}

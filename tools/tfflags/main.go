@@ -81,12 +81,12 @@ func run(args []string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tfNames, err := tokenMap(resourcesGo)
+	tfNames, mods, err := tokenMap(resourcesGo)
 	if err != nil {
 		return err
 	}
 
-	file, cov, err := generate(&schema, tfNames, filepath.Join(src, "alicloud"))
+	file, cov, err := generate(&schema, tfNames, mods, filepath.Join(src, "alicloud"))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // The generator reads flags, defaults, helpers and nested blocks from
-// schema literals, names them as the Pulumi schema does, and skips removed
+// schema literals, names them as the Pulumi schema does (the token inferred
+// from the module prefix, as the bridge does), and skips removed
 // attributes.
 func TestGenerateFromSchemaLiterals(t *testing.T) {
 	s := &Schema{Types: map[string]*Object{
@@ -27,7 +28,7 @@ func TestGenerateFromSchemaLiterals(t *testing.T) {
 		"zoneId": {}, "widgetName": {}, "size": {}, "mode": {}, "tags": {},
 		"disks": {Items: &Prop{Ref: "#/types/alicloud:x/WidgetDisk:WidgetDisk"}}, "extra": {},
 	}}}
-	file, cov, err := generate(s, map[string]string{"alicloud:x/widget:Widget": "alicloud_widget"}, "testdata/alicloud")
+	file, cov, err := generate(s, map[string]string{}, map[string]string{"x": "X"}, "testdata/alicloud")
 	require.NoError(t, err)
 	flags := file["alicloud:x/widget:Widget"].(map[string]Flag)
 

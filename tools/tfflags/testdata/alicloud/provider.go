@@ -5,7 +5,7 @@ package alicloud
 func Provider() *schema.Provider {
 	return &schema.Provider{
 		ResourcesMap: map[string]*schema.Resource{
-			"alicloud_widget": resourceWidget(),
+			"alicloud_x_widget": resourceWidget(),
 		},
 	}
 }
