@@ -329,7 +329,7 @@ var (
 	logComponents  = []string{"apiserver", "kcm", "scheduler", "ccm", "controlplane-events", "alb", "ack-goatscaler", "coredns"}
 	// cniAddons are the network plugins: chosen once by cluster.cni, never
 	// installed again as a managed add-on.
-	cniAddons = []string{"terway", "terway-eni", "terway-eniip", "flannel"}
+	cniAddons = []string{"terway", "terway-eni", "terway-eniip", "kube-flannel-ds", "flannel"}
 	// RequiredAddons are what pods need before anything is scheduled: the
 	// disk CSI driver (volumes). The credential helper is required too when
 	// images are pulled through it.

@@ -314,3 +314,14 @@ func TestRuleTagsCarryNoReservedPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestRulePersonalRegistryCreatesNoDeprecatedResource(t *testing.T) {
+	t.Parallel()
+	res := harness.MustRun(t, "prod", map[string]string{"ack-platform:registry": `{"edition":"personal","namespace":"acme-iot"}`})
+	for _, r := range res.Resources {
+		assert.False(t, strings.HasPrefix(r.Type, "alicloud:cr/"), "%s %s: cr.Namespace and cr.Repo are deprecated; a Personal registry is made in the console", r.Type, r.Name)
+		assert.NotContains(t, r.Type, "registryEnterprise", r.Name)
+	}
+	assert.Equal(t, "registry-vpc.cn-hangzhou.aliyuncs.com", res.Outputs["registryVpcEndpoint"].Value)
+	assert.Equal(t, "", res.Outputs["registryInstanceId"].Value)
+}
