@@ -129,7 +129,7 @@ func buildPlatform(ctx *pulumi.Context, cfg *config.Config) (*PlatformOutputs, e
 	for _, a := range c.Addons {
 		addon := cluster.Addon{Name: a.Name, Version: a.Version}
 		switch {
-		case a.Name == registry.CredentialHelperAddon:
+		case registry.IsCredentialHelper(a.Name):
 			addon.Config = registry.HelperConfig(registry.HelperArgs{
 				InstanceID:      reg.InstanceID,
 				Region:          cfg.Region,

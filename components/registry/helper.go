@@ -7,9 +7,18 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// CredentialHelperAddon is the ACK add-on that gives service accounts
-// temporary ACR pull credentials, so no registry password is stored.
-const CredentialHelperAddon = "aliyun-acr-credential-helper"
+// The ACK add-on that gives service accounts temporary ACR pull
+// credentials, so no registry password is stored: self-managed and managed
+// editions, configured alike.
+const (
+	CredentialHelperAddon        = "aliyun-acr-credential-helper"
+	ManagedCredentialHelperAddon = "managed-aliyun-acr-credential-helper"
+)
+
+// IsCredentialHelper tells whether an add-on is an edition of the helper.
+func IsCredentialHelper(name string) bool {
+	return name == CredentialHelperAddon || name == ManagedCredentialHelperAddon
+}
 
 // HelperArgs is what the credential helper serves.
 type HelperArgs struct {

@@ -318,6 +318,9 @@ const (
 	// helperPersonalCutoff is the last creation date of an ACR Personal
 	// instance the credential helper serves.
 	helperPersonalCutoff = "2024-09-08"
+	// ManagedCredentialHelperAddon is the managed edition of the credential
+	// helper; only one edition can be installed.
+	ManagedCredentialHelperAddon = "managed-aliyun-acr-credential-helper"
 )
 
 var (
@@ -467,6 +470,11 @@ func (c *Config) HelperNamespaces() []string {
 	return out
 }
 
+// isHelper tells whether an add-on is an edition of the credential helper.
+func isHelper(name string) bool {
+	return name == CredentialHelperAddon || name == ManagedCredentialHelperAddon
+}
+
 // validateAddons checks the add-on set: no CNI (chosen by cluster.cni), the
 // CSI driver always, the credential helper exactly when it can serve the
 // registry, and no hand-written config for it (the program writes it).
@@ -488,7 +496,7 @@ func (p *Platform) validateAddons(ps *Problems, c *Config, k string) {
 		if a.Config != "" && !isJSONObject(a.Config) {
 			ps.Addf(ak+".config", "must be a JSON object")
 		}
-		if a.Name == CredentialHelperAddon && a.Config != "" {
+		if isHelper(a.Name) && a.Config != "" {
 			ps.Addf(ak+".config", "the credential helper's config (instance, namespaces, service accounts) is written from platform.registryAccess; remove config")
 		}
 	}
@@ -497,7 +505,10 @@ func (p *Platform) validateAddons(ps *Problems, c *Config, k string) {
 			ps.Addf(k, "add-on %q is missing: pods need it before they can run", req)
 		}
 	}
-	switch helper := seen[CredentialHelperAddon]; {
+	if seen[CredentialHelperAddon] && seen[ManagedCredentialHelperAddon] {
+		ps.Addf(k, "list %s or %s, not both: only one edition of the credential helper can be installed", CredentialHelperAddon, ManagedCredentialHelperAddon)
+	}
+	switch helper := seen[CredentialHelperAddon] || seen[ManagedCredentialHelperAddon]; {
 	case c.HelperServesRegistry() && !helper:
 		ps.Addf(k, "add-on %q is missing: nodes pull from ACR through it", CredentialHelperAddon)
 	case !c.HelperServesRegistry() && helper:

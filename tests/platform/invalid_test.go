@@ -177,6 +177,9 @@ func TestInvalidPlatformConfigs(t *testing.T) {
 			m["ack-platform:registry"] = `{"edition":"personal","namespace":"acme-iot"}`
 			return m
 		}, "ack-platform:platform.cluster.addons", "cannot serve an ACR Personal instance created after 2024-09-08"},
+		{"both credential helper editions", "dev", p("dev", func(p map[string]any) {
+			sub(p, "cluster")["addons"] = append(defaultAddons(), map[string]any{"name": "managed-aliyun-acr-credential-helper"})
+		}), "ack-platform:platform.cluster.addons", "only one edition of the credential helper can be installed"},
 		{"CSI driver missing", "dev", p("dev", func(p map[string]any) { sub(p, "cluster")["addons"] = defaultAddons()[1:] }),
 			"ack-platform:platform.cluster.addons", `add-on "csi-plugin" is missing`},
 		{"credential helper missing", "prod", p("prod", func(p map[string]any) { sub(p, "cluster")["addons"] = defaultAddons()[:3] }),

@@ -115,6 +115,22 @@ func TestRuleCredentialHelperConfigured(t *testing.T) {
 	assert.Equal(t, "prod-registry-instance-id", cfg["AcrInstanceInfo"].([]any)[0].(map[string]any)["instanceId"])
 	assert.Equal(t, "prod,jobs", cfg["watchNamespace"])
 	assert.Equal(t, "default,runner", cfg["serviceAccount"])
+	assert.Equal(t, "15m", cfg["expiringThreshold"])
+
+	// The managed edition is configured the same way.
+	res := harness.MustRun(t, "prod", platformOverride(t, "prod", func(p map[string]any) {
+		a := defaultAddons()
+		a[3] = map[string]any{"name": "managed-aliyun-acr-credential-helper"}
+		sub(p, "cluster")["addons"] = a
+	}))
+	var managed map[string]any
+	for _, a := range res.OfType(tAddon) {
+		if str(a.Input("name")) == "managed-aliyun-acr-credential-helper" {
+			require.NoError(t, json.Unmarshal([]byte(str(a.Input("config"))), &managed))
+		}
+	}
+	require.NotNil(t, managed, "the managed edition gets the config")
+	assert.Equal(t, "prod-registry-instance-id", managed["AcrInstanceInfo"].([]any)[0].(map[string]any)["instanceId"])
 }
 
 func TestRuleClusterAutoscalerEnabled(t *testing.T) {
