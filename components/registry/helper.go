@@ -27,6 +27,8 @@ type HelperArgs struct {
 	// Region of the instance.
 	Region string
 	// Namespaces and ServiceAccounts ("*" for all) get the credentials.
+	// No namespace means every namespace ("all"): a platform stack that
+	// does not know its workload stacks' namespaces serves them all.
 	Namespaces      []string
 	ServiceAccounts []string
 }
@@ -39,10 +41,14 @@ func HelperConfig(a HelperArgs) pulumi.StringOutput {
 	if id == nil {
 		id = pulumi.String("")
 	}
+	watch := strings.Join(a.Namespaces, ",")
+	if watch == "" {
+		watch = "all"
+	}
 	return id.ToStringOutput().ApplyT(func(instance string) (string, error) {
 		b, err := json.Marshal(helperConfig{
 			AcrInstanceInfo:   []acrInstance{{InstanceID: instance, RegionID: a.Region}},
-			WatchNamespace:    strings.Join(a.Namespaces, ","),
+			WatchNamespace:    watch,
 			ServiceAccount:    strings.Join(a.ServiceAccounts, ","),
 			ExpiringThreshold: "15m",
 		})

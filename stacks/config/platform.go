@@ -59,7 +59,8 @@ type RegistryAccess struct {
 	CiPushCidrs []string `json:"ciPushCidrs,omitempty"`
 	// Namespaces are the Kubernetes namespaces whose service accounts the
 	// credential helper gives pull credentials. Default: the namespaces of
-	// the stack's environments.
+	// the stack's environments that pull through the helper; with none
+	// (a platform-only stack), every namespace.
 	Namespaces []string `json:"namespaces,omitempty"`
 	// ServiceAccounts are the service accounts in those namespaces that get
 	// the credentials. Default ["default"]; "*" means all.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ack-platform/ack-platform/components/cluster"
 	"github.com/ack-platform/ack-platform/tests/internal/harness"
+	"github.com/ack-platform/ack-platform/tests/internal/stackconfig"
 )
 
 // dependsOn tells whether r waits for the resource of type typ named name.
@@ -116,6 +117,13 @@ func TestRuleCredentialHelperConfigured(t *testing.T) {
 	assert.Equal(t, "prod,jobs", cfg["watchNamespace"])
 	assert.Equal(t, "default,runner", cfg["serviceAccount"])
 	assert.Equal(t, "15m", cfg["expiringThreshold"])
+
+	// With no environment pulling through the helper and no namespace
+	// given, it serves every namespace.
+	cfg = helperConfig(t, harness.MustRun(t, "dev", map[string]string{
+		"ack-platform:environments": devEnvironmentsPulling(t, "none"),
+	}))
+	assert.Equal(t, "all", cfg["watchNamespace"])
 
 	// The managed edition is configured the same way.
 	res := harness.MustRun(t, "prod", platformOverride(t, "prod", func(p map[string]any) {
@@ -340,4 +348,19 @@ func TestRulePersonalRegistryCreatesNoDeprecatedResource(t *testing.T) {
 	}
 	assert.Equal(t, "registry-vpc.cn-hangzhou.aliyuncs.com", res.Outputs["registryVpcEndpoint"].Value)
 	assert.Equal(t, "", res.Outputs["registryInstanceId"].Value)
+}
+
+// devEnvironmentsPulling returns dev's environments with every image pull
+// mode set to mode.
+func devEnvironmentsPulling(t *testing.T, mode string) string {
+	t.Helper()
+	cfg, _ := stackconfig.Load(t, "dev", nil)
+	var envs map[string]map[string]any
+	require.NoError(t, json.Unmarshal([]byte(cfg["ack-platform:environments"]), &envs))
+	for _, e := range envs {
+		e["imagePull"] = map[string]any{"mode": mode}
+	}
+	b, err := json.Marshal(envs)
+	require.NoError(t, err)
+	return string(b)
 }
