@@ -137,6 +137,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// No securityGroupId: ACK then creates the cluster's security group
 		// with the rules nodes, pods, the control plane and load balancers
 		// need. A group passed in gets no rules at all.
+		//
 		// The API server stays private: CI and people reach it from inside
 		// the VPC (a runner there, VPN, or Cloud Shell).
 		SlbInternetEnabled: pulumi.Bool(false),
