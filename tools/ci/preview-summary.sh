@@ -10,7 +10,10 @@
 # callers post the summary first and fail afterwards.
 #
 # Environment: the state backend login and cloud credentials are the caller's;
-# PREVIEWSUMMARY may point at a prebuilt tools/previewsummary binary.
+# PREVIEWSUMMARY may point at a prebuilt tools/previewsummary binary;
+# PREVIEW_REFRESH=true refreshes the state from the cloud first (drift
+# detection: the plan is then the difference between the real resources and
+# what the program and config declare).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -28,8 +31,12 @@ if [ -z "$tool" ]; then
 	(cd "$root" && go build -o "$tool" ./tools/previewsummary)
 fi
 
+flags=(--stack "$stack" --diff --json --non-interactive)
+if [ "${PREVIEW_REFRESH:-false}" = true ]; then
+	flags+=(--refresh)
+fi
 status=0
-(cd "$root" && pulumi preview --stack "$stack" --diff --json --non-interactive) \
+(cd "$root" && pulumi preview "${flags[@]}") \
 	>"$out/preview.json" 2>"$out/preview.stderr" || status=$?
 # Pulumi masks secret values in its own output; stderr carries progress and errors.
 cat "$out/preview.stderr" >&2
