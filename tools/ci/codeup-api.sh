@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Codeup scripts (codeup-comment.sh, codeup-release.sh): one
 # call of the Yunxiao OpenAPI for this repository's Codeup endpoints.
 #

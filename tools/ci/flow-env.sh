@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every Yunxiao Flow job (.yunxiao/*.yml) before it touches a stack:
 #
 #   . tools/ci/flow-env.sh CREDENTIALS     # CREDENTIALS: PREVIEW, NONPROD or PROD
