@@ -277,8 +277,8 @@ func (j flowJob) script() string {
 	return b.String()
 }
 
-var stackCommand = regexp.MustCompile(`tools/ci/(preview-summary|deploy|drift)\.sh (\S+)`)
-var credentials = regexp.MustCompile(`tools/ci/flow-env\.sh (\w+)`)
+var stackCommand = regexp.MustCompile(`tools/ci/(preview-summary|codeup-preview|deploy|drift)\.sh (\S+)`)
+var credentials = regexp.MustCompile(`tools/ci/flow-run\.sh (\w+)`)
 
 // TestFlowDelivery: the Flow pipelines follow the same rules as the GitHub
 // ones: every stack previewed on merge requests and checked for drift with
@@ -315,7 +315,7 @@ func TestFlowDelivery(t *testing.T) {
 						assert.Contains(t, job.RunsOn.Container, "-registry-vpc.", "%s: inside the VPC, ACR's VPC endpoint", where)
 					}
 					creds := credentials.FindStringSubmatch(job.script())
-					require.NotNil(t, creds, "%s sources tools/ci/flow-env.sh", where)
+					require.NotNil(t, creds, "%s runs through tools/ci/flow-run.sh", where)
 					switch m[1] {
 					case "deploy":
 						tier := "NONPROD"

@@ -47,7 +47,7 @@ func fakePulumi(t *testing.T, fixture string) (env []string, upLog string) {
 	upLog = filepath.Join(dir, "up.log")
 	preview := filepath.Join(repoRoot(t), "tools", "previewsummary", "summary", "testdata", fixture)
 	script := "#!/usr/bin/env bash\ncase $1 in\npreview) echo \"$*\" >> " + filepath.Join(dir, "preview.log") + "; cat " + preview + " ;;\n" +
-		"up) echo \"$*\" >> " + upLog + " ;;\n*) exit 9 ;;\nesac\n"
+		"up) echo \"$*\" >> " + upLog + " ;;\nlogin) ;;\n*) exit 9 ;;\nesac\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pulumi"), []byte(script), 0o755))
 	env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "PREVIEWSUMMARY="+previewSummaryTool(t))
 	return env, upLog
@@ -122,4 +122,25 @@ func TestDriftScript(t *testing.T) {
 		assert.Contains(t, string(previews), "--refresh", "drift compares with the real resources")
 		assert.NoFileExists(t, upLog, "a drift check changes nothing")
 	}
+}
+
+// tools/ci/flow-run.sh gives the command the identity it names, and only that one.
+func TestFlowRunPicksTheIdentity(t *testing.T) {
+	t.Parallel()
+	env, _ := fakePulumi(t, "crafted-no-changes.json")
+	env = append(env, "PULUMI_BACKEND_URL=s3://state", "OSS_ACCESS_KEY_ID=oss-id", "OSS_ACCESS_KEY_SECRET=oss-secret",
+		"PULUMI_CONFIG_PASSPHRASE=p", "PREVIEW_ACCESS_KEY_ID=preview-id", "PREVIEW_ACCESS_KEY_SECRET=preview-secret",
+		"PROD_ACCESS_KEY_ID=prod-id", "PROD_ACCESS_KEY_SECRET=prod-secret")
+	show := `echo "$ALICLOUD_ACCESS_KEY $ALICLOUD_SECRET_KEY $AWS_ACCESS_KEY_ID"`
+	code, out := runScript(t, env, "tools/ci/flow-run.sh", "PREVIEW", "bash", "-c", show)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "preview-id preview-secret oss-id")
+	code, out = runScript(t, env, "tools/ci/flow-run.sh", "PROD", "bash", "-c", show)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "prod-id prod-secret oss-id")
+	code, out = runScript(t, env, "tools/ci/flow-run.sh", "NONPROD", "true")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "NONPROD_ACCESS_KEY_ID")
+	code, _ = runScript(t, env, "tools/ci/flow-run.sh", "ADMIN", "true")
+	assert.Equal(t, 2, code)
 }
