@@ -35,6 +35,7 @@ function requestBody({ sha, requester, runUrl, plans }) {
     `Read both previews below, then approve by commenting \`/approve ${sha.slice(0, 7)}\`.`,
     'Approvers are listed in the repository variable `PROD_APPROVERS`; whoever pushed the commit cannot approve it.',
     'The deployment applies exactly these plans: when a fresh preview differs, it stops and asks again.',
+    'Previews older than you would like? Run the `deploy` workflow again (Actions → deploy → Run workflow): it rewrites this issue.',
     '',
   );
   for (const stack of STACKS) {
