@@ -119,7 +119,7 @@ func TestDriftScript(t *testing.T) {
 		assert.True(t, strings.HasPrefix(string(summary), "### Pulumi preview for `dev`"), fixture)
 		previews, err := os.ReadFile(filepath.Join(filepath.Dir(upLog), "preview.log"))
 		require.NoError(t, err)
-		assert.Contains(t, string(previews), "--refresh", "drift compares with the real resources")
+		assert.Contains(t, string(previews), "--refresh --run-program", "drift compares with the real resources, reached with a fresh credential")
 		assert.NoFileExists(t, upLog, "a drift check changes nothing")
 	}
 }

@@ -13,7 +13,10 @@
 # PREVIEWSUMMARY may point at a prebuilt tools/previewsummary binary;
 # PREVIEW_REFRESH=true refreshes the state from the cloud first (drift
 # detection: the plan is then the difference between the real resources and
-# what the program and config declare).
+# what the program and config declare). The refresh runs the program too
+# (--run-program): otherwise it would talk to the cluster with the provider
+# configuration kept in the state, whose short-lived cluster credential has
+# expired since the last update; the program fetches a fresh one.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -33,7 +36,7 @@ fi
 
 flags=(--stack "$stack" --diff --json --non-interactive)
 if [ "${PREVIEW_REFRESH:-false}" = true ]; then
-	flags+=(--refresh)
+	flags+=(--refresh --run-program)
 fi
 status=0
 (cd "$root" && pulumi preview "${flags[@]}") \
