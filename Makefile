@@ -58,9 +58,14 @@ docs: ## regenerate docs/config.md from the config types
 render: tools ## the main job: run the local stack with the real engine, manifests to rendered/local
 	tools/render.sh
 
+# The release map lives in the environment's own stack file, Pulumi.<ENV>.yaml:
+# STACK defaults to ENV here, not to the STACK default above; only a STACK
+# given on the command line or in the environment (e.g. local) overrides it.
+RELEASE_STACK = $(if $(filter command environment,$(firstword $(origin STACK))),$(STACK),$(ENV))
+
 .PHONY: release
-release: ## set an image tag: make release ENV=dev SERVICE=gateway TAG=1.8.3 [STACK=dev]; redraws the diagrams
-	tools/release.sh $(ENV) $(SERVICE) $(TAG) $(STACK)
+release: ## set an image tag in Pulumi.<ENV>.yaml: make release ENV=test SERVICE=gateway TAG=1.8.3 [STACK=ENV]; redraws the diagrams
+	tools/release.sh $(ENV) $(SERVICE) $(TAG) $(RELEASE_STACK)
 	$(MAKE) --no-print-directory diagram
 
 .PHONY: bench

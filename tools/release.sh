@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A release (or a rollback): set one service's image tag in one environment.
 #
-#   tools/release.sh ENV SERVICE TAG [STACK]     (STACK default: dev)
-#   make release ENV=dev SERVICE=device-service TAG=3.0.2 [STACK=dev]
+#   tools/release.sh ENV SERVICE TAG [STACK]     (STACK default: ENV)
+#   make release ENV=test SERVICE=device-service TAG=3.0.2
 #
-# The service must be in the catalog (Pulumi.yaml), the environment in
-# Pulumi.<STACK>.yaml, and the tag one the program accepts (checked by the
+# Each environment is its own stack, so its release map is in its own stack
+# file, Pulumi.<ENV>.yaml; STACK is needed only for a stack holding several
+# environments (local). The service must be in the catalog (Pulumi.yaml),
+# the environment in Pulumi.<STACK>.yaml, and the tag one the program accepts (checked by the
 # program's own validation, tools/release). The change is one line of
 # Pulumi.<STACK>.yaml: review it as a pull request, `pulumi up` applies it
 # and rolls exactly that Deployment. See docs/releases.md.
@@ -15,7 +17,7 @@ if [ $# -lt 3 ] || [ $# -gt 4 ]; then
 	echo "usage: $0 ENV SERVICE TAG [STACK]" >&2
 	exit 2
 fi
-env=$1 service=$2 tag=$3 stack=${4:-dev}
+env=$1 service=$2 tag=$3 stack=${4:-$1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$root/.tools/bin:$PATH"

@@ -10,7 +10,13 @@
 # callers post the summary first and fail afterwards.
 #
 # Environment: the state backend login and cloud credentials are the caller's;
-# PREVIEWSUMMARY may point at a prebuilt tools/previewsummary binary.
+# PREVIEWSUMMARY may point at a prebuilt tools/previewsummary binary;
+# PREVIEW_REFRESH=true refreshes the state from the cloud first (drift
+# detection: the plan is then the difference between the real resources and
+# what the program and config declare). The refresh runs the program too
+# (--run-program): otherwise it would talk to the cluster with the provider
+# configuration kept in the state, whose short-lived cluster credential has
+# expired since the last update; the program fetches a fresh one.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -28,8 +34,12 @@ if [ -z "$tool" ]; then
 	(cd "$root" && go build -o "$tool" ./tools/previewsummary)
 fi
 
+flags=(--stack "$stack" --diff --json --non-interactive)
+if [ "${PREVIEW_REFRESH:-false}" = true ]; then
+	flags+=(--refresh --run-program)
+fi
 status=0
-(cd "$root" && pulumi preview --stack "$stack" --diff --json --non-interactive) \
+(cd "$root" && pulumi preview "${flags[@]}") \
 	>"$out/preview.json" 2>"$out/preview.stderr" || status=$?
 # Pulumi masks secret values in its own output; stderr carries progress and errors.
 cat "$out/preview.stderr" >&2

@@ -1,7 +1,11 @@
 // Command release sets one service's image tag in one environment of a
 // stack file, the whole of a release or a rollback:
 //
-//	go run ./tools/release [-check] ENV SERVICE TAG STACK
+//	go run ./tools/release [-check] ENV SERVICE TAG [STACK]
+//
+// Each environment is its own stack, so STACK defaults to ENV and the tag
+// lands in the environment's own stack file, Pulumi.<ENV>.yaml. STACK names
+// another stack only for one holding several environments (local).
 //
 // It refuses a service that is not in the catalog, an environment the stack
 // does not have, and any tag the program would refuse (it runs the
@@ -30,21 +34,26 @@ import (
 func main() {
 	check := flag.Bool("check", false, "validate only; do not write the stack file")
 	flag.Parse()
-	if flag.NArg() != 4 {
-		fmt.Fprintln(os.Stderr, "usage: release [-check] ENV SERVICE TAG STACK")
+	if flag.NArg() != 3 && flag.NArg() != 4 {
+		fmt.Fprintln(os.Stderr, "usage: release [-check] ENV SERVICE TAG [STACK]")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), flag.Arg(1), flag.Arg(2), flag.Arg(3), *check); err != nil {
+	env := flag.Arg(0)
+	stack := env
+	if flag.NArg() == 4 {
+		stack = flag.Arg(3)
+	}
+	root, err := stackfile.WorkingRoot()
+	if err == nil {
+		err = run(root, env, flag.Arg(1), flag.Arg(2), stack, *check)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "release:", err)
 		os.Exit(1)
 	}
 }
 
-func run(env, service, tag, stack string, check bool) error {
-	root, err := stackfile.WorkingRoot()
-	if err != nil {
-		return err
-	}
+func run(root, env, service, tag, stack string, check bool) error {
 	vals, err := stackfile.Load(root, stack)
 	if err != nil {
 		return err

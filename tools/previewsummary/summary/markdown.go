@@ -17,6 +17,8 @@ const (
 	maxErrors       = 5
 	maxErrorLen     = 600
 	maxReasonsShown = 5
+	maxWarnings     = 10
+	maxWarningLen   = 300
 )
 
 // Markdown renders the report within limit bytes (bytes, not characters, so
@@ -47,11 +49,13 @@ func (r Report) head() string {
 	}
 	fmt.Fprintf(&b, "### %s: %s\n\n", title, r.countsLine())
 	if !r.HasChanges() && len(r.Errors) == 0 {
-		b.WriteString("No changes.\n")
+		b.WriteString("No changes.\n\n")
 	}
+	b.WriteString(r.credentialLines())
 
 	lines := r.flaggedLines()
 	if len(lines) == 0 {
+		b.WriteString(r.warningLines())
 		return b.String()
 	}
 	b.WriteString("#### ⚠️ Needs attention\n\n")
@@ -61,6 +65,50 @@ func (r Report) head() string {
 			break
 		}
 		b.WriteString(line)
+	}
+	b.WriteString("\n")
+	b.WriteString(r.warningLines())
+	return b.String()
+}
+
+// credentialLines says which Kubernetes providers only renew their
+// credential, so that a reviewer does not take them for a change.
+func (r Report) credentialLines() string {
+	if len(r.CredentialRefreshes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, res := range r.CredentialRefreshes {
+		fmt.Fprintf(&b, "ℹ️ **Credential refresh**: %s gets a fresh cluster credential (only `kubeconfig` changes). "+
+			"It changes no cluster object and is not counted as an update.\n", resourceRef(res))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// warningLines lists the engine's distinct warnings, most recent runs
+// repeat the same ones, so each is shown once with its count.
+func (r Report) warningLines() string {
+	if len(r.Warnings) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#### Warnings (%d)\n\n", len(r.Warnings))
+	for i, w := range r.Warnings {
+		if i == maxWarnings {
+			fmt.Fprintf(&b, "- ... %d more warnings in the workflow log\n", len(r.Warnings)-i)
+			break
+		}
+		line := "- "
+		if w.Resource != "" {
+			parts := strings.SplitN(w.Resource, " ", 2)
+			line += code(parts[0]) + " " + code(parts[len(parts)-1]) + ": "
+		}
+		line += cell(truncate(w.Message, maxWarningLen))
+		if w.Count > 1 {
+			line += fmt.Sprintf(" (×%d)", w.Count)
+		}
+		b.WriteString(line + "\n")
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -91,16 +91,20 @@ type Report struct {
 	Deletions    []Resource
 	Protected    []Resource
 	Images       []ImageChange
+	// CredentialRefreshes are Kubernetes provider updates that only renew
+	// the cluster credential; they are reported apart from the changes.
+	CredentialRefreshes []Resource
 	// Errors are the messages of error diagnostics.
-	Errors       []string
-	Warnings     int
+	Errors []string
+	// Warnings are the distinct warning diagnostics, in the engine's order.
+	Warnings     []Warning
 	MaybeCorrupt bool
 }
 
 // HasChanges reports whether the preview plans any change at all.
 func (r Report) HasChanges() bool {
 	for op, n := range r.Counts {
-		if op != OpSame && n > 0 {
+		if op != OpSame && op != OpCredentialRefresh && n > 0 {
 			return true
 		}
 	}
@@ -133,6 +137,15 @@ func Build(d *Digest, stack string) Report {
 		if !r.Touched() {
 			continue
 		}
+		if isCredentialRefresh(r) {
+			rep.CredentialRefreshes = append(rep.CredentialRefreshes, r)
+			// The engine's tally counts it as an update; the summary does not.
+			if rep.Counts[OpUpdate] > 0 {
+				rep.Counts[OpUpdate]--
+			}
+			rep.Counts[OpCredentialRefresh]++
+			continue
+		}
 		rep.Resources = append(rep.Resources, r)
 		switch r.Op {
 		case OpReplace:
@@ -153,13 +166,11 @@ func Build(d *Digest, stack string) Report {
 	})
 
 	for _, diag := range d.Diagnostics {
-		switch diag.Severity {
-		case "error":
+		if diag.Severity == "error" {
 			rep.Errors = append(rep.Errors, strings.TrimSpace(diag.Message))
-		case "warning":
-			rep.Warnings++
 		}
 	}
+	rep.Warnings = collectWarnings(d.Diagnostics)
 	return rep
 }
 
