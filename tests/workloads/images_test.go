@@ -77,7 +77,7 @@ func TestContainersGetWhatTheirImageNeeds(t *testing.T) {
 	t.Parallel()
 	table := imageTable(t)
 	cases := map[string]map[string]string{
-		"local":          nil,
+		"local":           nil,
 		"local-prod-tier": merge(prodNacos(true), map[string]string{"ack-platform:tier": "prod"}),
 	}
 	checked := map[string]bool{}
