@@ -108,6 +108,12 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, target WorkloadTar
 			EdgeCidrs:        edgeCidrs,
 			Workloads:        graph(envName, e),
 		}
+		if l := e.Observability.Logs; l != nil {
+			args.Logs = &environment.Logs{Project: l.Project, Logstore: l.Logstore}
+		}
+		if m := e.Observability.Metrics; m != nil {
+			args.Metrics = &environment.Metrics{Namespace: m.Namespace}
+		}
 		if w.Nacos.Mode == config.NacosExternal {
 			x := w.Nacos.External[envName]
 			args.NacosCidr = x.Cidr
@@ -181,6 +187,7 @@ func deployWorkloads(ctx *pulumi.Context, cfg *config.Config, target WorkloadTar
 				ms.JavaOptions = s.JavaOptions
 				ms.Deregistration = microservice.Deregistration{Mode: s.Deregistration.Mode, Path: s.Deregistration.Path}
 				ms.LoadBalancerCacheSeconds = *s.Deregistration.LoadBalancerCacheSeconds
+				ms.Metrics = e.Observability.Metrics != nil
 				if nacosPassword != nil {
 					ms.NacosUsername, ms.NacosPassword = w.Nacos.Auth.Username, nacosPassword
 				}

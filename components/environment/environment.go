@@ -60,6 +60,9 @@ type EnvironmentArgs struct {
 	// Workloads are the Deployments and the calls between them that the
 	// NetworkPolicies allow.
 	Workloads []Workload
+	// Logs and Metrics turn on observability; nil for none.
+	Logs    *Logs
+	Metrics *Metrics
 	// NacosCidr is the block of an external Nacos; empty when Nacos runs in
 	// the namespace (its pods carry component=nacos).
 	NacosCidr string
@@ -202,6 +205,10 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 		if err := networkPolicies(ctx, name, a, meta, parent); err != nil {
 			return nil, err
 		}
+	}
+
+	if err := observability(ctx, name, a, meta, parent); err != nil {
+		return nil, err
 	}
 
 	if a.DockerConfigJSON != nil {

@@ -110,6 +110,9 @@ type MicroserviceArgs struct {
 	Tolerations  []kube.Toleration
 	// ZoneSpreadRequired makes the zone spread a hard rule (quorum members).
 	ZoneSpreadRequired bool
+	// Metrics exposes the actuator's prometheus endpoint (on the
+	// management port) of a Java kind.
+	Metrics bool
 	// IngressDialect is the annotation set the route settings are written
 	// in: "nginx" (ingress-nginx and ACK's nginx controller) or "alb".
 	// Default nginx.
@@ -474,7 +477,10 @@ func (a MicroserviceArgs) configEnv() map[string]string {
 	if a.Kind.Java() {
 		exposed := "health"
 		if a.Deregistration.Mode == DeregisterExec {
-			exposed = "health,serviceregistry"
+			exposed += ",serviceregistry"
+		}
+		if a.Metrics {
+			exposed += ",prometheus"
 		}
 		maps.Copy(env, map[string]string{
 			"SPRING_APPLICATION_NAME": a.ServiceName,

@@ -56,6 +56,8 @@ type Environment struct {
 	Quota *Quota `json:"quota,omitempty"`
 	// LimitRange bounds every container of the namespace.
 	LimitRange LimitRange `json:"limitRange,omitzero"`
+	// Observability turns on log shipping to SLS and metrics scraping.
+	Observability Observability `json:"observability,omitzero"`
 
 	// Services is every catalog service with this environment's overrides
 	// applied: filled by setDefaults, read by the stacks.
@@ -113,6 +115,34 @@ type Quota struct {
 type LimitRange struct {
 	// Max caps any container. Default 4 CPU, 8Gi memory, 8Gi ephemeral storage.
 	Max ResourceList `json:"max,omitzero"`
+}
+
+// Observability of an environment, the ACK way: Logtail ships container
+// output to Simple Log Service, and Managed Service for Prometheus scrapes
+// the Java services' actuator. Both are off by default.
+type Observability struct {
+	// Logs: an AliyunLogConfig collects stdout and stderr of every
+	// container of the namespace into Logstore (the logtail-ds add-on
+	// reconciles it).
+	Logs *LogsConfig `json:"logs,omitempty"`
+	// Metrics: a PodMonitor scrapes /actuator/prometheus on the Java
+	// services' management port.
+	Metrics *MetricsConfig `json:"metrics,omitempty"`
+}
+
+// LogsConfig names the SLS destination.
+type LogsConfig struct {
+	// Project is the SLS project. Default: the one the add-on was installed with.
+	Project string `json:"project,omitempty"`
+	// Logstore receives the environment's logs. Required.
+	Logstore string `json:"logstore"`
+}
+
+// MetricsConfig is the scraper's place.
+type MetricsConfig struct {
+	// Namespace where the Prometheus agent runs, allowed to reach the
+	// management port. Default arms-prom.
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // ServiceSpec is a catalog service resolved for one environment.
@@ -200,6 +230,9 @@ func (e *Environment) setDefaults(c *Config, w *Workloads, envName string) {
 	}
 	if e.SpringProfiles == "" {
 		e.SpringProfiles = envName
+	}
+	if m := e.Observability.Metrics; m != nil && m.Namespace == "" {
+		m.Namespace = "arms-prom"
 	}
 	if e.ImagePull.Mode == "" {
 		e.ImagePull.Mode = PullNone
@@ -497,6 +530,17 @@ func (w *Workloads) validateEnvironments(ps *Problems, c *Config, r Reader) {
 		if e.ImagePull.Mode != PullSecret && e.ImagePull.SecretKey != "" {
 			ps.Addf(k+".imagePull.secretKey", "only used with mode secret")
 		}
+		if l := e.Observability.Logs; l != nil {
+			if !slsNameRE.MatchString(l.Logstore) {
+				ps.Addf(k+".observability.logs.logstore", "%q is not a Logstore name (lower case, digits, '-' and '_', 3-63 characters)", l.Logstore)
+			}
+			if l.Project != "" && !slsNameRE.MatchString(l.Project) {
+				ps.Addf(k+".observability.logs.project", "%q is not an SLS project name", l.Project)
+			}
+		}
+		if m := e.Observability.Metrics; m != nil {
+			checkLabel(ps, k+".observability.metrics.namespace", m.Namespace)
+		}
 		limitsOK := checkResourceList(ps, k+".limitRange.max", e.LimitRange.Max)
 		w.validateQuota(ps, k+".quota", e)
 		for ovName, o := range e.Overrides {
@@ -589,6 +633,8 @@ func (w *Workloads) validateSpec(ps *Problems, c *Config, ek string, s ServiceSp
 		routes[hp] = s.Name
 	}
 }
+
+var slsNameRE = mustRE(`^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$`)
 
 var imageTagRE = mustRE(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 

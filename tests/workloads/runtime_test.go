@@ -215,3 +215,33 @@ func TestProdNacos(t *testing.T) {
 	db := byName(t, res, "NetworkPolicy", "prod", "nacos-database")
 	assert.Equal(t, "192.168.64.0/24", kubecheck.Str(kubecheck.List(kubecheck.List(db, "spec.egress")[0], "to")[0], "ipBlock.cidr"))
 }
+
+// Observability is per environment and off by default: with it on, a
+// Logtail configuration ships the namespace's container output to SLS, a
+// PodMonitor scrapes the Java services' actuator, which exposes the
+// prometheus endpoint on the management port, and only the scraper's
+// namespace may reach that port.
+func TestObservabilityPerEnvironment(t *testing.T) {
+	t.Parallel()
+	res, _ := mustRun(t, "local", edit(t, envs, func(m map[string]any) {
+		obj(m, "staging")["observability"] = map[string]any{"logs": map[string]any{"logstore": "acme-staging"}, "metrics": map[string]any{}}
+	}))
+	kinds := map[string][]kubecheck.M{}
+	for _, r := range res {
+		if strings.HasSuffix(r.Type, "AliyunLogConfig") || strings.HasSuffix(r.Type, "PodMonitor") {
+			in := kubecheck.Plain(r.Inputs)
+			kinds[kubecheck.Kind(r.Type)] = append(kinds[kubecheck.Kind(r.Type)], in)
+		}
+	}
+	require.Len(t, kinds["AliyunLogConfig"], 1, "staging only")
+	logs := kinds["AliyunLogConfig"][0]
+	assert.Equal(t, "staging", kubecheck.Str(logs, "metadata.namespace"))
+	assert.Equal(t, "acme-staging", kubecheck.Str(logs, "spec.logstore"))
+	assert.Equal(t, "^staging$", kubecheck.Str(kubecheck.List(logs, "spec.logtailConfig.inputDetail.plugin.inputs")[0], "detail.K8sNamespaceRegex"))
+	require.Len(t, kinds["PodMonitor"], 1)
+	assert.Equal(t, "management", kubecheck.Str(kubecheck.List(kinds["PodMonitor"][0], "spec.podMetricsEndpoints")[0], "port"))
+	assert.Contains(t, configOf(t, res, "staging", "gateway")["MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE"], "prometheus")
+	assert.NotContains(t, configOf(t, res, "dev", "gateway")["MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE"], "prometheus")
+	np := byName(t, res, "NetworkPolicy", "staging", "allow-scrape")
+	assert.Equal(t, "arms-prom", kubecheck.StrMap(kubecheck.List(kubecheck.List(np, "spec.ingress")[0], "from")[0], "namespaceSelector.matchLabels")["kubernetes.io/metadata.name"])
+}
