@@ -215,6 +215,11 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 				obj(m, "dev")["quota"] = map[string]any{"requestsCpu": "1", "requestsMemory": "1Gi", "limitsCpu": "2", "limitsMemory": "2Gi", "requestsStorage": "100Gi", "pods": 5}
 			})
 		}, envs + ".dev.quota.requestsMemory", "is below the"},
+		{"toleration with an unknown effect", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev", "overrides", "user-service")["tolerations"] = []any{map[string]any{"key": "workload", "value": "spot", "effect": "Evict"}}
+			})
+		}, envs + ".dev.overrides.user-service.tolerations[0].effect", "is not NoSchedule"},
 		// Declared dependencies.
 		{"call to a service not in the catalog", func(t *testing.T) map[string]string {
 			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "user-service")["calls"] = []any{"billing-service"} })
@@ -263,7 +268,9 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 			return merge(prodNacos(true), map[string]string{"ack-platform:tier": "prod", "ack-platform:nacos": `{"auth":{"enabled":false},"database":{"type":"mysql","host":"rds.local","user":"nacos","passwordKey":"nacosDbPassword","cidr":"10.20.0.0/24"}}`})
 		}, "ack-platform:nacos.auth.enabled", "keep authentication on"},
 		{"Nacos token key in plaintext", func(t *testing.T) map[string]string {
-			return merge(prodNacos(true), map[string]string{"ack-platform:nacosAuthToken": "plain"})
+			o := merge(prodNacos(true), map[string]string{"ack-platform:nacosAuthToken": "plain"})
+			delete(o, "secret:ack-platform:nacosAuthToken")
+			return o
 		}, "ack-platform:nacos.auth.tokenSecretKey", "is set in plaintext"},
 	}
 	require.GreaterOrEqual(t, len(cases), 15)

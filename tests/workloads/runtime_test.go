@@ -245,3 +245,20 @@ func TestObservabilityPerEnvironment(t *testing.T) {
 	np := byName(t, res, "NetworkPolicy", "staging", "allow-scrape")
 	assert.Equal(t, "arms-prom", kubecheck.StrMap(kubecheck.List(kubecheck.List(np, "spec.ingress")[0], "from")[0], "namespaceSelector.matchLabels")["kubernetes.io/metadata.name"])
 }
+
+// A service can be placed on the spot pool per environment: its node
+// selector and the toleration of the pool's taint reach the pods.
+func TestServicePlacementPerEnvironment(t *testing.T) {
+	t.Parallel()
+	res, _ := mustRun(t, "local", edit(t, envs, func(m map[string]any) {
+		o := obj(m, "staging", "overrides", "telemetry-service")
+		o["nodeSelector"] = map[string]any{"workload": "interruptible"}
+		o["tolerations"] = []any{map[string]any{"key": "workload", "value": "interruptible", "effect": "NoSchedule"}}
+	}))
+	spec := kubecheck.Get(byName(t, res, "Deployment", "staging", "telemetry-service"), "spec.template.spec")
+	assert.Equal(t, map[string]string{"workload": "interruptible"}, kubecheck.StrMap(spec, "nodeSelector"))
+	tol := kubecheck.List(spec, "tolerations")
+	require.Len(t, tol, 1)
+	assert.Equal(t, "NoSchedule", kubecheck.Str(tol[0], "effect"))
+	assert.Nil(t, kubecheck.Get(kubecheck.Get(byName(t, res, "Deployment", "dev", "telemetry-service"), "spec.template.spec"), "nodeSelector"), "dev keeps the default placement")
+}
