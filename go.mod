@@ -8,9 +8,9 @@ require (
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5
-	// The API server's own quantity parser and name rules, so config
-	// validation accepts exactly what the cluster accepts; v0.33.3 matches
-	// the pinned Kubernetes toolchain.
+	// The API server's own quantity parser and name, label and taint-key
+	// validators, so config validation accepts exactly what the cluster
+	// accepts; v0.33.3 matches the pinned Kubernetes toolchain.
 	k8s.io/apimachinery v0.33.3
 )
 
