@@ -14,6 +14,9 @@ type WorkloadTarget struct {
 	// LoadBalancerID is the CLB that ingress-nginx binds to; nil on the
 	// local target, where the controller's Service gets no cloud annotations.
 	LoadBalancerID pulumi.StringInput
+	// AlbID is the ALB the ALB Ingress controller binds (the platform
+	// stack's albId output); nil when the platform has none.
+	AlbID pulumi.StringInput
 	// RegistryEndpoint is the registry host images are pulled from.
 	RegistryEndpoint pulumi.StringInput
 }

@@ -54,6 +54,15 @@ type EnvironmentArgs struct {
 	// IngressPodLabels select the controller pods in IngressNamespace; nil
 	// allows the whole namespace (a controller the program does not own).
 	IngressPodLabels map[string]string
+	// EdgeCidrs, when set, are where the edge's requests come from instead
+	// of an in-cluster controller: an ALB forwards from its vSwitches.
+	EdgeCidrs []string
+	// Workloads are the Deployments and the calls between them that the
+	// NetworkPolicies allow.
+	Workloads []Workload
+	// Logs and Metrics turn on observability; nil for none.
+	Logs    *Logs
+	Metrics *Metrics
 	// NacosCidr is the block of an external Nacos; empty when Nacos runs in
 	// the namespace (its pods carry component=nacos).
 	NacosCidr string
@@ -90,8 +99,22 @@ func (a *EnvironmentArgs) validate() error {
 	if a.Environment == "" || a.Namespace == "" || a.PartOf == "" {
 		errs = append(errs, errors.New("Environment, Namespace and PartOf are required"))
 	}
-	if a.Isolation && a.IngressNamespace == "" {
-		errs = append(errs, errors.New("IngressNamespace is required with Isolation"))
+	if a.Isolation && a.IngressNamespace == "" && len(a.EdgeCidrs) == 0 {
+		errs = append(errs, errors.New("IngressNamespace or EdgeCidrs is required with Isolation"))
+	}
+	names := map[string]bool{}
+	for _, w := range a.Workloads {
+		if names[w.Name] || w.Name == "" || len(w.Selector) == 0 {
+			errs = append(errs, fmt.Errorf("workload %q: a unique name and a selector are required", w.Name))
+		}
+		names[w.Name] = true
+	}
+	for _, w := range a.Workloads {
+		for _, c := range w.Calls {
+			if !names[c] {
+				errs = append(errs, fmt.Errorf("workload %s calls %q, which is not a workload of the environment", w.Name, c))
+			}
+		}
 	}
 	if (a.TLSCert == nil) != (a.TLSKey == nil) {
 		errs = append(errs, errors.New("give both TLSCert and TLSKey, or neither"))
@@ -182,6 +205,10 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 		if err := networkPolicies(ctx, name, a, meta, parent); err != nil {
 			return nil, err
 		}
+	}
+
+	if err := observability(ctx, name, a, meta, parent); err != nil {
+		return nil, err
 	}
 
 	if a.DockerConfigJSON != nil {

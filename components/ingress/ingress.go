@@ -1,6 +1,8 @@
-// Package ingress installs ingress-nginx as plain Kubernetes objects (see
-// docs/ingress.md for why not the ACK add-on or the Helm chart), bound to
-// the program's CLB through the ACK cloud controller manager's annotations.
+// Package ingress is the edge: an AlbConfig that programs an Application
+// Load Balancer through the ACK ALB Ingress controller (alb.go, the default
+// on the alicloud target), or ingress-nginx installed as plain Kubernetes
+// objects (this file; see docs/ingress.md for why and when), bound to the
+// program's CLB through the ACK cloud controller manager's annotations.
 package ingress
 
 import (
@@ -31,8 +33,11 @@ const (
 // ControllerClass is the spec.controller of ingress-nginx's IngressClass.
 const ControllerClass = "k8s.io/ingress-nginx"
 
-// Container ports: above 1024 so the controller runs without
-// NET_BIND_SERVICE; the Service maps 80 and 443 onto them.
+// NetBindService is the capability the controller image's binaries carry.
+const NetBindService = "NET_BIND_SERVICE"
+
+// Container ports: above 1024, so the controller never needs
+// NET_BIND_SERVICE in its effective set; the Service maps 80 and 443 onto them.
 const (
 	portHTTP    = 8080
 	portHTTPS   = 8443
@@ -45,8 +50,10 @@ type ControllerArgs struct {
 	Namespace string
 	// Class is the IngressClass name. Required.
 	Class string
-	// Image (without tag) and Version (its tag). Required.
-	Image, Version string
+	// Image is the full reference of the controller image, from the
+	// company mirror, and Version its tag. Required.
+	Image   pulumi.StringInput
+	Version string
 	// Replicas. Default 2.
 	Replicas int
 	// Resources of the controller container. Required.
@@ -79,7 +86,7 @@ type Controller struct {
 
 func (a *ControllerArgs) validate() error {
 	var errs []error
-	if a.Namespace == "" || a.Class == "" || a.Image == "" || a.Version == "" || a.PartOf == "" {
+	if a.Namespace == "" || a.Class == "" || a.Image == nil || a.Version == "" || a.PartOf == "" {
 		errs = append(errs, errors.New("Namespace, Class, Image, Version and PartOf are required"))
 	}
 	if a.Version == "latest" {
@@ -237,7 +244,7 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 }
 
 func podTemplate(a ControllerArgs, labels, selector map[string]string, ns pulumi.StringOutput, svcName string, sa *corev1.ServiceAccount, cm *corev1.ConfigMap) *corev1.PodTemplateSpecArgs {
-	image := a.Image + ":" + a.Version
+	image := a.Image
 	spread, affinity := kube.Spread(selector)
 	// The controller writes nginx.conf under /etc/nginx and certificates
 	// under /etc/ingress-controller: with a read-only root, an init
@@ -273,7 +280,7 @@ func podTemplate(a ControllerArgs, labels, selector map[string]string, ns pulumi
 			TopologySpreadConstraints:     spread,
 			Affinity:                      affinity,
 			InitContainers: corev1.ContainerArray{corev1.ContainerArgs{
-				Name: pulumi.String("seed-config"), Image: pulumi.String(image), ImagePullPolicy: pulumi.String("Always"),
+				Name: pulumi.String("seed-config"), Image: image, ImagePullPolicy: pulumi.String("Always"),
 				Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", script}),
 				VolumeMounts:    seedMounts,
 				Resources:       small.Args(),
@@ -281,7 +288,7 @@ func podTemplate(a ControllerArgs, labels, selector map[string]string, ns pulumi
 			}},
 			Containers: corev1.ContainerArray{corev1.ContainerArgs{
 				Name:            pulumi.String("controller"),
-				Image:           pulumi.String(image),
+				Image:           image,
 				ImagePullPolicy: pulumi.String("Always"),
 				Args: pulumi.StringArray{
 					pulumi.String("/nginx-ingress-controller"),
@@ -326,9 +333,15 @@ func podTemplate(a ControllerArgs, labels, selector map[string]string, ns pulumi
 				Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{Exec: &corev1.ExecActionArgs{
 					Command: pulumi.ToStringArray([]string{"/wait-shutdown"}),
 				}}},
-				Resources:       a.Resources.Args(),
-				VolumeMounts:    mounts,
-				SecurityContext: kube.ContainerSecurity(),
+				Resources:    a.Resources.Args(),
+				VolumeMounts: mounts,
+				// The image's entrypoint (dumb-init), controller and nginx
+				// binaries carry file capability cap_net_bind_service=+ep:
+				// with the capability dropped, exec fails with "operation not
+				// permitted" and no traffic enters the cluster. The
+				// controller listens on 8080/8443, so the capability only has
+				// to stay in the bounding set (docs/images.md).
+				SecurityContext: kube.ContainerSecurityWith(NetBindService),
 			}},
 			Volumes: volumes,
 		},

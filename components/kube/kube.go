@@ -97,6 +97,21 @@ func PodSecurity() *corev1.PodSecurityContextArgs {
 // ContainerSecurity is the container-level security context: read-only
 // root, no privilege escalation, no capabilities.
 func ContainerSecurity() *corev1.SecurityContextArgs {
+	return ContainerSecurityWith()
+}
+
+// ContainerSecurityWith is ContainerSecurity keeping the given
+// capabilities in the bounding set: an image whose binaries carry file
+// capabilities (setcap ...=+ep) cannot be executed at all when the
+// capability is dropped (execve fails with EPERM). The restricted Pod
+// Security Standard allows adding NET_BIND_SERVICE only. With
+// allowPrivilegeEscalation false the binary runs, without the capability
+// in its effective set.
+func ContainerSecurityWith(add ...string) *corev1.SecurityContextArgs {
+	caps := &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}}
+	if len(add) > 0 {
+		caps.Add = pulumi.ToStringArray(add)
+	}
 	return &corev1.SecurityContextArgs{
 		RunAsNonRoot:             pulumi.Bool(true),
 		RunAsUser:                pulumi.Int(UID),
@@ -104,9 +119,44 @@ func ContainerSecurity() *corev1.SecurityContextArgs {
 		Privileged:               pulumi.Bool(false),
 		AllowPrivilegeEscalation: pulumi.Bool(false),
 		ReadOnlyRootFilesystem:   pulumi.Bool(true),
-		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		Capabilities:             caps,
 		SeccompProfile:           &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 	}
+}
+
+// SpreadRequired is Spread with the zone spread a hard rule: members of a
+// quorum (Nacos' Raft group) must not share a zone, or one zone outage
+// takes the majority. Their disks follow (WaitForFirstConsumer).
+func SpreadRequired(selector map[string]string) (corev1.TopologySpreadConstraintArrayInput, *corev1.AffinityArgs) {
+	_, affinity := Spread(selector)
+	return corev1.TopologySpreadConstraintArray{corev1.TopologySpreadConstraintArgs{
+		MaxSkew:           pulumi.Int(1),
+		TopologyKey:       pulumi.String("topology.kubernetes.io/zone"),
+		WhenUnsatisfiable: pulumi.String("DoNotSchedule"),
+		LabelSelector:     &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
+	}}, affinity
+}
+
+// Toleration is a Kubernetes toleration.
+type Toleration struct{ Key, Operator, Value, Effect string }
+
+// Tolerations converts to the Kubernetes type; nil for none.
+func Tolerations(ts []Toleration) corev1.TolerationArray {
+	var out corev1.TolerationArray
+	for _, t := range ts {
+		a := corev1.TolerationArgs{Key: pulumi.String(t.Key)}
+		if t.Operator != "" {
+			a.Operator = pulumi.String(t.Operator)
+		}
+		if t.Value != "" {
+			a.Value = pulumi.String(t.Value)
+		}
+		if t.Effect != "" {
+			a.Effect = pulumi.String(t.Effect)
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // Spread places replicas across zones and hosts. Both are preferences

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/ack-platform/ack-platform/components/kube"
 )
@@ -61,6 +62,10 @@ type MicroserviceArgs struct {
 	// Port is the container port named "http", served by the Service.
 	// Default 8080.
 	Port int
+	// ManagementPort is the container port named "management" of a Java
+	// kind: Spring Boot's actuator (probes, deregistration), never part of
+	// the Service, so neither callers nor public hosts reach it. Default 8081.
+	ManagementPort int
 	// Ports are extra named container ports, also served by the Service.
 	Ports []Port
 	// Probes default by kind: Spring Boot actuator readiness/liveness
@@ -87,6 +92,31 @@ type MicroserviceArgs struct {
 	TLSSecretName pulumi.StringInput
 	// NacosAddress is host:port of Nacos; Java kinds register there. Required for Java kinds.
 	NacosAddress string
+	// NacosUsername and NacosPassword (secret) log a Java kind in to a Nacos
+	// with authentication; nil password for none.
+	NacosUsername string
+	NacosPassword pulumi.StringInput
+	// Deregistration is how a Java kind leaves Nacos in its preStop hook.
+	Deregistration Deregistration
+	// LoadBalancerCacheSeconds is the callers' Spring Cloud LoadBalancer
+	// cache TTL, set on Java kinds. Default 35 (Spring's default).
+	LoadBalancerCacheSeconds int
+	// JavaOptions is JAVA_TOOL_OPTIONS of a Java kind. Default: exit on
+	// OutOfMemoryError, temp files on /tmp (the stacks derive the memory
+	// flags from the limit).
+	JavaOptions string
+	// NodeSelector and Tolerations place the pods (spot or stateful pools).
+	NodeSelector map[string]string
+	Tolerations  []kube.Toleration
+	// ZoneSpreadRequired makes the zone spread a hard rule (quorum members).
+	ZoneSpreadRequired bool
+	// Metrics exposes the actuator's prometheus endpoint (on the
+	// management port) of a Java kind.
+	Metrics bool
+	// IngressDialect is the annotation set the route settings are written
+	// in: "nginx" (ingress-nginx and ACK's nginx controller) or "alb".
+	// Default nginx.
+	IngressDialect string
 	// PreStopSleepSeconds keeps serving while endpoints are removed. Default 15.
 	PreStopSleepSeconds int
 	// ShutdownSeconds is the app's graceful shutdown time. Default 30 for
@@ -139,9 +169,39 @@ type Autoscaling struct {
 	CPUUtilization int
 }
 
-// Route is a public host + path prefix.
+// Route is a public host + path prefix with its edge settings.
 type Route struct {
 	Host, Path string
+	// BodySize is the largest request body (a quantity, e.g. 64Mi). Default: the controller's.
+	BodySize string
+	// TimeoutSeconds bounds a request or an idle WebSocket. Default: the controller's.
+	TimeoutSeconds int
+	// WebSocket marks a route serving upgraded connections.
+	WebSocket bool
+	// AllowCidrs restricts the route to these client addresses.
+	AllowCidrs []string
+}
+
+// Deregistration modes: see DeregisterHTTP and DeregisterExec.
+const (
+	// DeregisterHTTP: the kubelet GETs Path?waitSeconds=<preStop sleep> on
+	// the management port; the app deregisters from Nacos, keeps serving
+	// for waitSeconds, then answers 2xx (an error status when
+	// deregistration failed, which the kubelet reports as a
+	// FailedPreStopHook event). No shell is needed.
+	DeregisterHTTP = "http"
+	// DeregisterExec: sh and curl in the image POST status DOWN to the
+	// actuator's serviceregistry endpoint, then sleep; the hook exits with
+	// curl's status, so a failure shows as a FailedPreStopHook event.
+	DeregisterExec = "exec"
+)
+
+// Deregistration configures a Java kind's preStop hook.
+type Deregistration struct {
+	// Mode is http (default) or exec.
+	Mode string
+	// Path of the http mode. Default /actuator/nacos-deregister.
+	Path string
 }
 
 // Storage is the per-pod disk of a Stateful kind.
@@ -161,9 +221,9 @@ type Pdb struct {
 }
 
 var javaProbes = Probes{
-	Readiness: &Probe{Path: "/actuator/health/readiness", Port: "http"},
-	Liveness:  &Probe{Path: "/actuator/health/liveness", Port: "http"},
-	Startup:   &Probe{Path: "/actuator/health/liveness", Port: "http"},
+	Readiness: &Probe{Path: "/actuator/health/readiness", Port: "management"},
+	Liveness:  &Probe{Path: "/actuator/health/liveness", Port: "management"},
+	Startup:   &Probe{Path: "/actuator/health/liveness", Port: "management"},
 }
 
 var nginxProbes = Probes{
@@ -182,6 +242,35 @@ func (a MicroserviceArgs) withDefaults() MicroserviceArgs {
 	}
 	if a.Port == 0 {
 		a.Port = 8080
+	}
+	if a.Kind.Java() {
+		if a.ManagementPort == 0 {
+			a.ManagementPort = 8081
+		}
+		if a.Deregistration.Mode == "" {
+			a.Deregistration.Mode = DeregisterHTTP
+		}
+		if a.Deregistration.Mode == DeregisterHTTP && a.Deregistration.Path == "" {
+			a.Deregistration.Path = "/actuator/nacos-deregister"
+		}
+		if a.LoadBalancerCacheSeconds == 0 {
+			a.LoadBalancerCacheSeconds = 35
+		}
+		if a.JavaOptions == "" {
+			a.JavaOptions = "-XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
+		}
+	}
+	if a.IngressDialect == "" {
+		a.IngressDialect = "nginx"
+	}
+	if a.Kind.Java() && a.NacosPassword != nil {
+		secret := maps.Clone(a.SecretEnv)
+		if secret == nil {
+			secret = map[string]pulumi.StringInput{}
+		}
+		secret["SPRING_CLOUD_NACOS_DISCOVERY_PASSWORD"] = a.NacosPassword
+		secret["SPRING_CLOUD_NACOS_CONFIG_PASSWORD"] = a.NacosPassword
+		a.SecretEnv = secret
 	}
 	def := Probes{}
 	switch {
@@ -209,6 +298,9 @@ func (a MicroserviceArgs) withDefaults() MicroserviceArgs {
 	}
 	if a.PreStopSleepSeconds == 0 {
 		a.PreStopSleepSeconds = 15
+		if a.Kind.Java() {
+			a.PreStopSleepSeconds = a.LoadBalancerCacheSeconds + 5
+		}
 	}
 	if a.ShutdownSeconds == 0 {
 		a.ShutdownSeconds = 10
@@ -278,11 +370,31 @@ func (a MicroserviceArgs) validate() error {
 		add("Resources: every request and limit (cpu, memory, ephemeral storage) is required")
 	}
 	ports := map[string]bool{"http": true}
+	numbers := map[int]bool{a.Port: true}
+	if a.Kind.Java() {
+		ports["management"] = true
+		if numbers[a.ManagementPort] {
+			add("ManagementPort %d is also the http port", a.ManagementPort)
+		}
+		numbers[a.ManagementPort] = true
+		switch a.Deregistration.Mode {
+		case DeregisterHTTP, DeregisterExec:
+		default:
+			add("Deregistration.Mode %q is not http or exec", a.Deregistration.Mode)
+		}
+		if a.PreStopSleepSeconds < a.LoadBalancerCacheSeconds {
+			add("PreStopSleepSeconds %d is shorter than the callers' load-balancer cache (%ds)", a.PreStopSleepSeconds, a.LoadBalancerCacheSeconds)
+		}
+	}
 	for _, p := range a.Ports {
 		if ports[p.Name] {
 			add("port %q declared twice", p.Name)
 		}
+		if numbers[p.Port] {
+			add("port number %d used twice", p.Port)
+		}
 		ports[p.Name] = true
+		numbers[p.Port] = true
 	}
 	for name, p := range map[string]*Probe{"readiness": a.Probes.Readiness, "liveness": a.Probes.Liveness, "startup": a.Probes.Startup} {
 		switch {
@@ -305,8 +417,13 @@ func (a MicroserviceArgs) validate() error {
 	} else if a.Replicas < 1 {
 		add("Replicas %d: at least 1", a.Replicas)
 	}
+	if a.PreStopSleepSeconds < 0 || a.ShutdownSeconds < 0 || a.TerminationGracePeriodSeconds < 0 {
+		add("durations must not be negative")
+	}
 	if a.TerminationGracePeriodSeconds <= a.PreStopSleepSeconds {
 		add("TerminationGracePeriodSeconds %d must exceed the preStop sleep %d", a.TerminationGracePeriodSeconds, a.PreStopSleepSeconds)
+	} else if a.TerminationGracePeriodSeconds < a.PreStopSleepSeconds+a.ShutdownSeconds {
+		add("TerminationGracePeriodSeconds %d is shorter than preStop sleep %d + shutdown %d", a.TerminationGracePeriodSeconds, a.PreStopSleepSeconds, a.ShutdownSeconds)
 	}
 	if p := a.Pdb; p.MaxUnavailable != nil && p.MinAvailable != nil {
 		add("Pdb: give MaxUnavailable or MinAvailable, not both")
@@ -322,15 +439,20 @@ func (a MicroserviceArgs) validate() error {
 		if a.IngressClass == "" {
 			add("IngressClass is required with Routes")
 		}
-		seen := map[Route]bool{}
+		seen := map[string]bool{}
 		for _, r := range a.Routes {
 			if r.Host == "" || !strings.HasPrefix(r.Path, "/") {
 				add("route %q%q needs a host and a path starting with /", r.Host, r.Path)
 			}
-			if seen[r] {
+			if seen[r.Host+r.Path] {
 				add("route %s%s given twice", r.Host, r.Path)
 			}
-			seen[r] = true
+			seen[r.Host+r.Path] = true
+			if r.BodySize != "" {
+				if _, err := resource.ParseQuantity(r.BodySize); err != nil {
+					add("route %s%s: BodySize %q is not a quantity", r.Host, r.Path, r.BodySize)
+				}
+			}
 		}
 	}
 	for k := range a.SecretEnv {
@@ -353,19 +475,36 @@ func (a MicroserviceArgs) minReplicas() int {
 func (a MicroserviceArgs) configEnv() map[string]string {
 	env := map[string]string{}
 	if a.Kind.Java() {
+		exposed := "health"
+		if a.Deregistration.Mode == DeregisterExec {
+			exposed += ",serviceregistry"
+		}
+		if a.Metrics {
+			exposed += ",prometheus"
+		}
 		maps.Copy(env, map[string]string{
 			"SPRING_APPLICATION_NAME": a.ServiceName,
 			"SERVER_PORT":             fmt.Sprint(a.Port),
 			// Finish in-flight requests on SIGTERM instead of dropping them.
 			"SERVER_SHUTDOWN": "graceful",
 			"SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE": fmt.Sprintf("%ds", a.ShutdownSeconds),
+			// The actuator on its own port, which no Service exposes.
+			"MANAGEMENT_SERVER_PORT":                    fmt.Sprint(a.ManagementPort),
+			"MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE": exposed,
 			// The actuator's readiness and liveness groups the probes call.
 			"MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED": "true",
 			"SPRING_CLOUD_NACOS_DISCOVERY_SERVER_ADDR":  a.NacosAddress,
 			"SPRING_CLOUD_NACOS_CONFIG_SERVER_ADDR":     a.NacosAddress,
-			// Heap from the memory limit; temp files on the /tmp emptyDir.
-			"JAVA_TOOL_OPTIONS": "-XX:MaxRAMPercentage=75.0 -Djava.io.tmpdir=/tmp",
+			// Callers drop a deregistered instance when their cache expires;
+			// the preStop wait is at least this long.
+			"SPRING_CLOUD_LOADBALANCER_CACHE_TTL": fmt.Sprintf("%ds", a.LoadBalancerCacheSeconds),
+			// Memory flags derived from the limit by the stacks; exit on OOM.
+			"JAVA_TOOL_OPTIONS": a.JavaOptions,
 		})
+		if a.NacosPassword != nil {
+			env["SPRING_CLOUD_NACOS_DISCOVERY_USERNAME"] = a.NacosUsername
+			env["SPRING_CLOUD_NACOS_CONFIG_USERNAME"] = a.NacosUsername
+		}
 	}
 	maps.Copy(env, a.Env)
 	return env

@@ -30,6 +30,9 @@ func (a MicroserviceArgs) podTemplate(labels map[string]string, sa *corev1.Servi
 	}
 
 	ports := corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(a.Port), Protocol: pulumi.String("TCP")}}
+	if a.Kind.Java() {
+		ports = append(ports, corev1.ContainerPortArgs{Name: pulumi.String("management"), ContainerPort: pulumi.Int(a.ManagementPort), Protocol: pulumi.String("TCP")})
+	}
 	for _, p := range a.Ports {
 		ports = append(ports, corev1.ContainerPortArgs{Name: pulumi.String(p.Name), ContainerPort: pulumi.Int(p.Port), Protocol: pulumi.String("TCP")})
 	}
@@ -59,6 +62,13 @@ func (a MicroserviceArgs) podTemplate(labels map[string]string, sa *corev1.Servi
 		pullSecrets = append(pullSecrets, corev1.LocalObjectReferenceArgs{Name: s})
 	}
 	spread, affinity := kube.Spread(kube.Selector(a.ServiceName, a.Instance))
+	if a.ZoneSpreadRequired {
+		spread, affinity = kube.SpreadRequired(kube.Selector(a.ServiceName, a.Instance))
+	}
+	var nodeSelector pulumi.StringMapInput
+	if len(a.NodeSelector) > 0 {
+		nodeSelector = pulumi.ToStringMap(a.NodeSelector)
+	}
 
 	container := corev1.ContainerArgs{
 		Name:  pulumi.String(a.ServiceName),
@@ -97,6 +107,8 @@ func (a MicroserviceArgs) podTemplate(labels map[string]string, sa *corev1.Servi
 			SecurityContext:               kube.PodSecurity(),
 			TopologySpreadConstraints:     spread,
 			Affinity:                      affinity,
+			NodeSelector:                  nodeSelector,
+			Tolerations:                   kube.Tolerations(a.Tolerations),
 			ImagePullSecrets:              pullSecrets,
 			InitContainers:                inits,
 			Containers:                    corev1.ContainerArray{container},
@@ -105,16 +117,25 @@ func (a MicroserviceArgs) podTemplate(labels map[string]string, sa *corev1.Servi
 	}
 }
 
-// preStop delays SIGTERM until ingress-nginx and Nacos clients stopped
-// sending traffic: Java services first deregister from Nacos, nginx drains
-// its connections with `nginx -s quit`, images without these use the
-// kubelet's native sleep (no shell needed).
+// preStop delays SIGTERM until the load balancers and the callers
+// stopped sending traffic. A Java service first leaves Nacos (Nacos 2.x
+// clients register over gRPC: only the client's own deregistration removes
+// the instance at once), then keeps serving until the callers'
+// load-balancer caches expired; a failed deregistration shows as a
+// FailedPreStopHook event instead of being swallowed. nginx drains its
+// connections with `nginx -s quit`; other images use the kubelet's native
+// sleep (no shell needed).
 func (a MicroserviceArgs) preStop() *corev1.LifecycleHandlerArgs {
 	switch {
+	case a.Kind.Java() && a.Deregistration.Mode == DeregisterHTTP:
+		return &corev1.LifecycleHandlerArgs{HttpGet: &corev1.HTTPGetActionArgs{
+			Path: pulumi.Sprintf("%s?waitSeconds=%d", a.Deregistration.Path, a.PreStopSleepSeconds),
+			Port: pulumi.String("management"),
+		}}
 	case a.Kind.Java():
-		// Nacos' open API removes the instance at once, instead of after the
-		// client's heartbeat times out; the image needs sh and curl.
-		script := fmt.Sprintf(`curl -fsS -m 3 -X DELETE "http://${SPRING_CLOUD_NACOS_DISCOVERY_SERVER_ADDR}/nacos/v1/ns/instance?serviceName=${SPRING_APPLICATION_NAME}&ip=${POD_IP}&port=${SERVER_PORT}&ephemeral=true" >/dev/null 2>&1 || true; sleep %d`, a.PreStopSleepSeconds)
+		// The actuator's ServiceRegistryEndpoint takes a POST of the new
+		// status; the sleep runs whatever the outcome, the exit status tells it.
+		script := fmt.Sprintf(`curl -fsS -m 5 -X POST -H 'Content-Type: application/json' -d '{"status":"DOWN"}' "http://127.0.0.1:%d/actuator/serviceregistry"; rc=$?; sleep %d; exit $rc`, a.ManagementPort, a.PreStopSleepSeconds)
 		return &corev1.LifecycleHandlerArgs{Exec: &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", script})}}
 	case a.Kind == Frontend:
 		// SIGTERM makes nginx stop at once; QUIT (nginx -s quit) finishes

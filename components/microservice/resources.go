@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
@@ -12,6 +13,7 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/ack-platform/ack-platform/components/kube"
 )
@@ -174,12 +176,15 @@ func NewMicroservice(ctx *pulumi.Context, name string, args *MicroserviceArgs, o
 				Replicas:             replicas,
 				RevisionHistoryLimit: pulumi.Int(10),
 				Selector:             &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(selector)},
-				// Never below the desired count during a rollout.
+				// Never below the desired count during a rollout; a quarter of
+				// the replicas surge at once (rounded up), so a large service
+				// rolls in a few waves within the await timeout. The
+				// namespace quota holds that surge plus as many terminating pods.
 				Strategy: &appsv1.DeploymentStrategyArgs{
 					Type: pulumi.String("RollingUpdate"),
 					RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{
 						MaxUnavailable: pulumi.Int(0),
-						MaxSurge:       pulumi.Int(1),
+						MaxSurge:       pulumi.String(MaxSurge),
 					},
 				},
 				Template: pod,
@@ -266,36 +271,113 @@ func (a MicroserviceArgs) servicePorts() corev1.ServicePortArray {
 	return ports
 }
 
-// ingress registers one Ingress holding every route of the service.
+// MaxSurge of every Deployment (Kubernetes rounds a percentage up).
+const MaxSurge = "25%"
+
+// ingress registers the service's Ingress objects: one per distinct set of
+// route settings (annotations apply to a whole Ingress), the first named
+// after the service, the next <service>-2, <service>-3...
 func (a MicroserviceArgs) ingress(ctx *pulumi.Context, name string, md *metav1.ObjectMetaArgs, parent pulumi.ResourceOption) ([]string, error) {
-	byHost := map[string][]string{}
+	type group struct {
+		annotations map[string]string
+		byHost      map[string][]string
+	}
+	var groups []*group
 	for _, r := range a.Routes {
-		byHost[r.Host] = append(byHost[r.Host], r.Path)
-	}
-	hosts := slices.Sorted(maps.Keys(byHost))
-	var rules networkingv1.IngressRuleArray
-	for _, h := range hosts {
-		var paths networkingv1.HTTPIngressPathArray
-		for _, p := range byHost[h] {
-			paths = append(paths, networkingv1.HTTPIngressPathArgs{
-				Path: pulumi.String(p), PathType: pulumi.String("Prefix"),
-				Backend: networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
-					Name: pulumi.String(a.ServiceName),
-					Port: &networkingv1.ServiceBackendPortArgs{Name: pulumi.String("http")},
-				}},
-			})
+		ann := a.routeAnnotations(r)
+		var g *group
+		for _, cand := range groups {
+			if maps.Equal(cand.annotations, ann) {
+				g = cand
+			}
 		}
-		rules = append(rules, networkingv1.IngressRuleArgs{Host: pulumi.String(h), Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: paths}})
+		if g == nil {
+			g = &group{annotations: ann, byHost: map[string][]string{}}
+			groups = append(groups, g)
+		}
+		g.byHost[r.Host] = append(g.byHost[r.Host], r.Path)
 	}
-	spec := &networkingv1.IngressSpecArgs{IngressClassName: pulumi.String(a.IngressClass), Rules: rules}
-	if a.TLSSecretName != nil {
-		spec.Tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
-			Hosts: pulumi.ToStringArray(hosts), SecretName: a.TLSSecretName,
-		}}
-		// The controller's ConfigMap redirects already; the annotation keeps
-		// the redirect when the cluster's own controller (mode existing) does not.
-		md.Annotations = pulumi.StringMap{"nginx.ingress.kubernetes.io/ssl-redirect": pulumi.String("true")}
+	hostSet := map[string]bool{}
+	for i, g := range groups {
+		hosts := slices.Sorted(maps.Keys(g.byHost))
+		var rules networkingv1.IngressRuleArray
+		for _, h := range hosts {
+			hostSet[h] = true
+			var paths networkingv1.HTTPIngressPathArray
+			for _, p := range g.byHost[h] {
+				paths = append(paths, networkingv1.HTTPIngressPathArgs{
+					Path: pulumi.String(p), PathType: pulumi.String("Prefix"),
+					Backend: networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
+						Name: pulumi.String(a.ServiceName),
+						Port: &networkingv1.ServiceBackendPortArgs{Name: pulumi.String("http")},
+					}},
+				})
+			}
+			rules = append(rules, networkingv1.IngressRuleArgs{Host: pulumi.String(h), Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: paths}})
+		}
+		spec := &networkingv1.IngressSpecArgs{IngressClassName: pulumi.String(a.IngressClass), Rules: rules}
+		ann := maps.Clone(g.annotations)
+		if a.TLSSecretName != nil {
+			spec.Tls = networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+				Hosts: pulumi.ToStringArray(hosts), SecretName: a.TLSSecretName,
+			}}
+			// The controller's own setting may differ (mode existing): the
+			// annotation keeps HTTP redirected to HTTPS.
+			ann[a.IngressDialect+".ingress.kubernetes.io/ssl-redirect"] = "true"
+		}
+		objName, resName := a.ServiceName, name+"-ingress"
+		if i > 0 {
+			objName, resName = fmt.Sprintf("%s-%d", a.ServiceName, i+1), fmt.Sprintf("%s-ingress-%d", name, i+1)
+		}
+		meta := *md
+		meta.Name = pulumi.String(objName)
+		meta.Annotations = pulumi.ToStringMap(ann)
+		if _, err := networkingv1.NewIngress(ctx, resName, &networkingv1.IngressArgs{Metadata: &meta, Spec: spec}, parent); err != nil {
+			return nil, err
+		}
 	}
-	_, err := networkingv1.NewIngress(ctx, name+"-ingress", &networkingv1.IngressArgs{Metadata: md, Spec: spec}, parent)
-	return hosts, err
+	return slices.Sorted(maps.Keys(hostSet)), nil
+}
+
+// routeAnnotations writes a route's settings in the controller's dialect
+// (docs/ingress.md lists each annotation and its source).
+func (a MicroserviceArgs) routeAnnotations(r Route) map[string]string {
+	ann := map[string]string{}
+	switch a.IngressDialect {
+	case "alb":
+		// ALB: request timeouts are the listener's (the AlbConfig takes the
+		// longest route's); WebSocket upgrades pass natively; a source-IP
+		// forwarding condition restricts the route.
+		if len(r.AllowCidrs) > 0 {
+			ann["alb.ingress.kubernetes.io/conditions."+a.ServiceName] = fmt.Sprintf(`[{"type":"SourceIp","sourceIpConfig":{"values":[%s]}}]`, quoteJoin(r.AllowCidrs))
+		}
+	default:
+		if r.BodySize != "" {
+			ann["nginx.ingress.kubernetes.io/proxy-body-size"] = nginxSize(r.BodySize)
+		}
+		if r.TimeoutSeconds > 0 {
+			t := fmt.Sprint(r.TimeoutSeconds)
+			ann["nginx.ingress.kubernetes.io/proxy-read-timeout"] = t
+			ann["nginx.ingress.kubernetes.io/proxy-send-timeout"] = t
+		}
+		if len(r.AllowCidrs) > 0 {
+			ann["nginx.ingress.kubernetes.io/whitelist-source-range"] = strings.Join(r.AllowCidrs, ",")
+		}
+	}
+	return ann
+}
+
+func quoteJoin(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ",")
+}
+
+// nginxSize writes a Kubernetes quantity (64Mi, 8M) in nginx's size
+// syntax, kilobytes rounded up ("65536k"); validation parsed it already.
+func nginxSize(q string) string {
+	v := resource.MustParse(q)
+	return fmt.Sprintf("%dk", (v.Value()+1023)/1024)
 }

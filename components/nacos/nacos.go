@@ -1,7 +1,9 @@
 // Package nacos runs Nacos, the service registry the Java services find each
 // other through, inside an environment namespace: standalone with one
-// member, or cluster mode (embedded Raft storage, no external database) with
-// three or more members that find each other through a headless Service.
+// member, or cluster mode with three or more members that find each other
+// through a headless Service, spread over zones. Storage is the embedded
+// Derby (testing) or an external MySQL such as RDS; authentication is on
+// unless turned off.
 package nacos
 
 import (
@@ -56,6 +58,34 @@ type NacosArgs struct {
 	Isolation bool
 	// ImagePullSecrets are Secret names in the namespace.
 	ImagePullSecrets []pulumi.StringInput
+	// Auth, when set, turns on Nacos authentication.
+	Auth *Auth
+	// MySQL, when set, replaces the embedded Derby store.
+	MySQL *MySQL
+	// NodeSelector and Tolerations place the members (a stateful pool).
+	NodeSelector map[string]string
+	Tolerations  []kube.Toleration
+}
+
+// Auth holds the secrets of Nacos' authentication (nacos-docker variables
+// NACOS_AUTH_ENABLE, NACOS_AUTH_TOKEN, NACOS_AUTH_IDENTITY_KEY/_VALUE).
+type Auth struct {
+	// Token is the Base64 signing key of the access tokens (at least 32 bytes).
+	Token pulumi.StringInput
+	// IdentityKey and IdentityValue identify members to each other.
+	IdentityKey, IdentityValue pulumi.StringInput
+}
+
+// MySQL is the external database (nacos-docker variables
+// SPRING_DATASOURCE_PLATFORM and MYSQL_SERVICE_*).
+type MySQL struct {
+	Host     string
+	Port     int
+	Database string
+	User     string
+	Password pulumi.StringInput
+	// Cidr is where it lives, for the members' egress policy.
+	Cidr string
 }
 
 // Nacos is the running registry.
@@ -87,6 +117,12 @@ func NewNacos(ctx *pulumi.Context, name string, args *NacosArgs, opts ...pulumi.
 	if a.Namespace == nil || a.NamespaceName == "" || a.Instance == "" || a.PartOf == "" || a.Image == nil || a.StorageSize == "" {
 		errs = append(errs, errors.New("Namespace, NamespaceName, Instance, PartOf, Image and StorageSize are required"))
 	}
+	if au := a.Auth; au != nil && (au.Token == nil || au.IdentityKey == nil || au.IdentityValue == nil) {
+		errs = append(errs, errors.New("Auth needs Token, IdentityKey and IdentityValue"))
+	}
+	if m := a.MySQL; m != nil && (m.Host == "" || m.Port == 0 || m.Database == "" || m.User == "" || m.Password == nil || m.Cidr == "") {
+		errs = append(errs, errors.New("MySQL needs Host, Port, Database, User, Password and Cidr"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("nacos %s: %w", name, err)
 	}
@@ -107,12 +143,29 @@ func NewNacos(ctx *pulumi.Context, name string, args *NacosArgs, opts ...pulumi.
 		"JVM_XMX":          "512m",
 		"JVM_XMN":          "256m",
 	}
+	secretEnv := map[string]pulumi.StringInput{}
+	if au := a.Auth; au != nil {
+		env["NACOS_AUTH_ENABLE"] = "true"
+		secretEnv["NACOS_AUTH_TOKEN"] = au.Token
+		secretEnv["NACOS_AUTH_IDENTITY_KEY"] = au.IdentityKey
+		secretEnv["NACOS_AUTH_IDENTITY_VALUE"] = au.IdentityValue
+	}
+	if m := a.MySQL; m != nil {
+		env["SPRING_DATASOURCE_PLATFORM"] = "mysql"
+		env["MYSQL_SERVICE_HOST"] = m.Host
+		env["MYSQL_SERVICE_PORT"] = fmt.Sprint(m.Port)
+		env["MYSQL_SERVICE_DB_NAME"] = m.Database
+		env["MYSQL_SERVICE_USER"] = m.User
+		secretEnv["MYSQL_SERVICE_PASSWORD"] = m.Password
+	}
 	if a.Replicas == 1 {
 		env["MODE"] = "standalone"
 	} else {
 		env["MODE"] = "cluster"
-		// Raft-replicated embedded storage: no MySQL to run.
-		env["EMBEDDED_STORAGE"] = "embedded"
+		if a.MySQL == nil {
+			// Raft-replicated embedded storage: for testing only.
+			env["EMBEDDED_STORAGE"] = "embedded"
+		}
 		members := make([]string, a.Replicas)
 		for i := range members {
 			members[i] = fmt.Sprintf("%s-%d.%s-headless.%s.svc.cluster.local:%d", Name, i, Name, a.NamespaceName, PortHTTP)
@@ -142,6 +195,12 @@ func NewNacos(ctx *pulumi.Context, name string, args *NacosArgs, opts ...pulumi.
 		Resources: a.Resources,
 		Replicas:  a.Replicas,
 		Env:       env,
+		SecretEnv: secretEnv,
+		// A Raft majority must survive a zone outage: members never share a
+		// zone, and their disks (WaitForFirstConsumer) follow them.
+		ZoneSpreadRequired: a.Replicas >= 3,
+		NodeSelector:       a.NodeSelector,
+		Tolerations:        a.Tolerations,
 		// The start script writes cluster.conf next to the image's config.
 		SeededDirs:       []string{"/home/nacos/conf"},
 		WritableDirs:     []string{"/home/nacos/logs", "/home/nacos/status"},
@@ -203,6 +262,21 @@ func policies(ctx *pulumi.Context, name string, a NacosArgs, parent pulumi.Resou
 		},
 	}, parent); err != nil {
 		return err
+	}
+	if m := a.MySQL; m != nil {
+		if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-database", &networkingv1.NetworkPolicyArgs{
+			Metadata: meta("nacos-database"),
+			Spec: &networkingv1.NetworkPolicySpecArgs{
+				PodSelector: self,
+				PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
+				Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+					To:    networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(m.Cidr)}}},
+					Ports: ports(m.Port),
+				}},
+			},
+		}, parent); err != nil {
+			return err
+		}
 	}
 	_, err := networkingv1.NewNetworkPolicy(ctx, name+"-peers", &networkingv1.NetworkPolicyArgs{
 		Metadata: meta("nacos-peers"),

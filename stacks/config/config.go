@@ -21,7 +21,7 @@ const Namespace = "ack-platform"
 
 // Keys are the program's own top-level keys; any other key of the namespace
 // is a secret that one of these refers to by name (TLS, secretEnv, ...).
-var Keys = []string{"tier", "target", "platform", "registry", "local", "kubeconfig", "catalog", "environments", "ingress", "nacos"}
+var Keys = []string{"tier", "target", "platform", "registry", "local", "kubeconfig", "catalog", "environments", "ingress", "nacos", "mirror"}
 
 // Tier decides which safety rules apply.
 type Tier string

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -51,15 +52,14 @@ func (e *InvalidError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
 // checkLabel reports a name that Kubernetes or Alibaba Cloud would refuse as
-// a DNS-1123 label (lower case alphanumerics and '-', at most 63 characters).
+// a DNS-1123 label (lower case alphanumerics and '-', at most 63
+// characters), with the API server's own rule (k8s.io/apimachinery).
 func checkLabel(ps *Problems, key, name string) {
 	switch {
 	case name == "":
 		ps.Addf(key, "must not be empty")
-	case len(name) > 63 || !dns1123Label.MatchString(name):
+	case len(validation.IsDNS1123Label(name)) > 0:
 		ps.Addf(key, "%q is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)", name)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"maps"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/ack-platform/ack-platform/stacks/config"
 )
 
 // kubectl runs .tools/bin/kubectl against the package's cluster.
@@ -241,9 +240,9 @@ func sameScalar(want, live any) bool {
 	if !wok || !lok {
 		return false
 	}
-	a, err1 := config.ParseQuantity(ws)
-	b, err2 := config.ParseQuantity(ls)
-	return err1 == nil && err2 == nil && a == b
+	a, err1 := resource.ParseQuantity(ws)
+	b, err2 := resource.ParseQuantity(ls)
+	return err1 == nil && err2 == nil && a.Cmp(b) == 0
 }
 
 func short(v any) string {

@@ -3,6 +3,7 @@ package workloads_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 		}, envs + ".dev.namespace", "is not a DNS-1123 label"},
 		{"service name not DNS-1123", func(t *testing.T) map[string]string {
 			return edit(t, catalog, func(m map[string]any) { obj(m, "services")["Billing_Service"] = map[string]any{"kind": "backend"} })
-		}, catalog + ".services.Billing_Service", "is not a DNS-1123 label"},
+		}, catalog + ".services.Billing_Service", "cannot name a Kubernetes Service"},
 		{"release tag missing", func(t *testing.T) map[string]string {
 			return edit(t, envs, func(m map[string]any) { delete(obj(m, "dev", "releases"), "gateway") })
 		}, envs + ".dev.releases.gateway", "no release tag for gateway"},
@@ -119,7 +120,7 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 		}, catalog + ".services.auth-service.resources.limits.memory", "is not a Kubernetes quantity"},
 		{"probe on an undeclared port", func(t *testing.T) map[string]string {
 			return edit(t, catalog, func(m map[string]any) {
-				obj(m, "services", "gateway", "probes")["readiness"] = map[string]any{"path": "/actuator/health/readiness", "port": "management"}
+				obj(m, "services", "gateway", "probes")["readiness"] = map[string]any{"path": "/actuator/health/readiness", "port": "metrics"}
 			})
 		}, catalog + ".services.gateway.probes.readiness.port", "which the container does not declare"},
 		{"grace period not above the preStop sleep", func(t *testing.T) map[string]string {
@@ -162,7 +163,115 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 			return edit(t, catalog, func(m map[string]any) {
 				obj(m, "services", "auth-service")["routes"] = []any{map[string]any{"host": "auth"}}
 			})
-		}, catalog + ".services.auth-service.routes", "reached through the gateway only"},
+		}, catalog + ".services.auth-service.routes", "reached through a gateway only"},
+		// Names Kubernetes would refuse for the object they become.
+		{"service name starting with a digit", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services")["2fa-service"] = map[string]any{"kind": "backend"} })
+		}, catalog + ".services.2fa-service", "a DNS-1035 label must"},
+		{"derived names over 63 characters", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) {
+				obj(m, "services")[strings.Repeat("a", 58)] = map[string]any{"kind": "backend"}
+			})
+		}, catalog + ".services." + strings.Repeat("a", 58), "derived object names"},
+		{"image reference in upper case", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev", "overrides", "web-console")["image"] = "registry.cn-hangzhou.aliyuncs.com/acme-iot/Web-Console:4.2.0"
+			})
+		}, envs + ".dev.overrides.web-console.image", "a registry refuses it otherwise"},
+		{"image pinned by a malformed digest", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev", "overrides", "web-console")["image"] = "registry.cn-hangzhou.aliyuncs.com/acme-iot/web-console:4.2.0@sha256:abc"
+			})
+		}, envs + ".dev.overrides.web-console.image", "the digest must be sha256"},
+		{"image pinned by digest without a tag", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev", "overrides", "web-console")["image"] = "registry.cn-hangzhou.aliyuncs.com/acme-iot/web-console@sha256:" + strings.Repeat("ab", 32)
+			})
+		}, envs + ".dev.overrides.web-console.image", "a digest may follow it"},
+		{"negative quantity with an exponent", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "auth-service", "resources", "requests")["cpu"] = "-1e3" })
+		}, catalog + ".services.auth-service.resources.requests.cpu", "is negative"},
+		{"a port number used twice", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "user-service")["managementPort"] = 8080 })
+		}, catalog + ".services.user-service.managementPort", "is already used by port"},
+		{"negative shutdown under its own key", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "user-service")["shutdownSeconds"] = -5 })
+		}, catalog + ".services.user-service.shutdownSeconds", "must not be negative"},
+		{"endpoint port out of range", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) {
+				obj(m, "endpoints", "redis")["ports"] = []any{map[string]any{"port": 70000}}
+			})
+		}, catalog + ".endpoints.redis.ports[0].port", "is not a port number"},
+		{"kubeconfig in plaintext", func(t *testing.T) map[string]string {
+			return map[string]string{"ack-platform:kubeconfig": "apiVersion: v1\nkind: Config\n"}
+		}, "ack-platform:kubeconfig", "set in plaintext"},
+		{"limits above the namespace's LimitRange", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev", "overrides", "telemetry-service")["resources"] = map[string]any{"requests": map[string]any{"memory": "10Gi"}, "limits": map[string]any{"memory": "10Gi"}}
+			})
+		}, envs + ".dev.overrides.telemetry-service.resources.limits.memory", "above the namespace's LimitRange maximum"},
+		{"quota smaller than the environment deploys", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev")["quota"] = map[string]any{"requestsCpu": "1", "requestsMemory": "1Gi", "limitsCpu": "2", "limitsMemory": "2Gi", "requestsStorage": "100Gi", "pods": 5}
+			})
+		}, envs + ".dev.quota.requestsMemory", "is below the"},
+		{"toleration with an unknown effect", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev", "overrides", "user-service")["tolerations"] = []any{map[string]any{"key": "workload", "value": "spot", "effect": "Evict"}}
+			})
+		}, envs + ".dev.overrides.user-service.tolerations[0].effect", "is not NoSchedule"},
+		// Declared dependencies.
+		{"call to a service not in the catalog", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "user-service")["calls"] = []any{"billing-service"} })
+		}, catalog + ".services.user-service.calls[0]", "is not a service of the catalog"},
+		{"endpoint without an address in an environment", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { delete(obj(m, "endpoints", "redis"), "cidrs") })
+		}, envs + ".staging.endpoints.redis.cidrs", "has no address in this environment"},
+		{"endpoint CIDR malformed", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) { obj(m, "dev", "endpoints", "mqtt")["cidrs"] = []any{"10.10.2.10"} })
+		}, envs + ".dev.endpoints.mqtt.cidrs[0]", "is not a CIDR block"},
+		// Zero downtime.
+		{"preStop shorter than the load-balancer cache", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "user-service")["preStopSleepSeconds"] = 20 })
+		}, catalog + ".services.user-service.preStopSleepSeconds", "load-balancer cache"},
+		{"unknown deregistration mode", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) { obj(m, "services", "user-service", "deregistration")["mode"] = "v1-api" })
+		}, catalog + ".services.user-service.deregistration.mode", "is not one of http, exec"},
+		// Edge and images.
+		{"third-party images from a public registry", func(t *testing.T) map[string]string {
+			return map[string]string{"ack-platform:mirror": `{"registry":"registry.k8s.io"}`}
+		}, "ack-platform:mirror.registry", "public upstream registry"},
+		{"actuator on a public route", func(t *testing.T) map[string]string {
+			return edit(t, envs, func(m map[string]any) {
+				obj(m, "dev")["routes"] = []any{map[string]any{"host": "api", "path": "/actuator", "service": "gateway"}}
+			})
+		}, envs + ".dev.routes[0].path", "actuator endpoints are never public"},
+		{"no edge chosen on the local target", func(t *testing.T) map[string]string {
+			return edit(t, "ack-platform:ingress", func(m map[string]any) { delete(m, "controller") })
+		}, "ack-platform:ingress.controller", "choose the edge"},
+		{"route timeout above the ALB's maximum", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) {
+				obj(m, "services", "gateway")["routes"] = []any{map[string]any{"host": "api", "timeoutSeconds": 3600}}
+			})
+		}, catalog + ".services.gateway.routes[0].timeoutSeconds", "is outside 1-600"},
+		// Java memory.
+		{"memory limit too small for the JVM", func(t *testing.T) map[string]string {
+			return edit(t, catalog, func(m map[string]any) {
+				obj(m, "services", "user-service")["resources"] = map[string]any{"requests": map[string]any{"memory": "512Mi"}, "limits": map[string]any{"memory": "512Mi"}}
+			})
+		}, catalog + ".services.user-service.resources.limits.memory", "heap after the JVM's"},
+		// Production Nacos.
+		{"prod Nacos on Derby", func(t *testing.T) map[string]string {
+			return merge(prodNacos(false), map[string]string{"ack-platform:tier": "prod"})
+		}, "ack-platform:nacos.database.type", "embedded Derby store is for testing"},
+		{"prod Nacos without authentication", func(t *testing.T) map[string]string {
+			return merge(prodNacos(true), map[string]string{"ack-platform:tier": "prod", "ack-platform:nacos": `{"auth":{"enabled":false},"database":{"type":"mysql","host":"rds.local","user":"nacos","passwordKey":"nacosDbPassword","cidr":"10.20.0.0/24"}}`})
+		}, "ack-platform:nacos.auth.enabled", "keep authentication on"},
+		{"Nacos token key in plaintext", func(t *testing.T) map[string]string {
+			o := merge(prodNacos(true), map[string]string{"ack-platform:nacosAuthToken": "plain"})
+			delete(o, "secret:ack-platform:nacosAuthToken")
+			return o
+		}, "ack-platform:nacos.auth.tokenSecretKey", "is set in plaintext"},
 	}
 	require.GreaterOrEqual(t, len(cases), 15)
 	messages := map[string]string{}
@@ -184,6 +293,37 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 			t.Fatalf("no problem %q under %s in:\n%v", tc.msg, tc.key, err)
 		})
 	}
+}
+
+// prodNacos is a Nacos with authentication (and MySQL when mysql is true),
+// its secrets set.
+func prodNacos(mysql bool) map[string]string {
+	db := ""
+	if mysql {
+		db = `,"database":{"type":"mysql","host":"rds.local","user":"nacos","passwordKey":"nacosDbPassword","cidr":"10.20.0.0/24"}`
+	}
+	out := map[string]string{
+		"ack-platform:nacos": `{"mode":"in-cluster","auth":{"tokenSecretKey":"nacosAuthToken","identityKey":"nacosIdentityKey","identityValueKey":"nacosIdentityValue","passwordKey":"nacosPassword"}` + db + `}`,
+	}
+	for _, k := range []string{"nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword", "nacosDbPassword"} {
+		out["secret:ack-platform:"+k] = "test-" + k
+	}
+	return out
+}
+
+// A tagged image also pinned by digest is accepted knowingly: the tag
+// names the version in the labels, the digest fixes the content.
+func TestImagePinnedByDigestIsAccepted(t *testing.T) {
+	t.Parallel()
+	img := "registry.cn-hangzhou.aliyuncs.com/acme-iot/web-console:4.2.0@sha256:" + strings.Repeat("ab", 32)
+	res, _ := mustRun(t, "local", edit(t, envs, func(m map[string]any) { obj(m, "dev", "overrides", "web-console")["image"] = img }))
+	found := false
+	for _, r := range res {
+		if r.Type == "kubernetes:apps/v1:Deployment" && strings.Contains(fmt.Sprint(r.Inputs), img) {
+			found = true
+		}
+	}
+	require.True(t, found, "no Deployment runs %s", img)
 }
 
 // The valid local config registers resources (the control case of the table).

@@ -1,6 +1,7 @@
 package workloads_test
 
 import (
+	"net/netip"
 	"strconv"
 	"testing"
 
@@ -13,6 +14,7 @@ type pod struct {
 	ns     string
 	labels map[string]string
 	ports  map[string]int // named container ports
+	ip     string         // an address outside the cluster (external endpoints)
 }
 
 type policy struct {
@@ -124,7 +126,14 @@ func (c *cluster) peerMatches(policyNS string, peers []kubecheck.M, any bool, pe
 	}
 	for _, pe := range peers {
 		if kubecheck.Get(pe, "ipBlock") != nil {
-			continue // pods are never matched by ipBlock here
+			// Pods are never matched by ipBlock here; outside addresses are.
+			if peer.ip != "" && cidrContains(kubecheck.Str(pe, "ipBlock.cidr"), peer.ip) {
+				return true
+			}
+			continue
+		}
+		if peer.ip != "" {
+			continue
 		}
 		nsSel, podSel := kubecheck.Get(pe, "namespaceSelector"), kubecheck.Get(pe, "podSelector")
 		nsOK := peer.ns == policyNS
@@ -214,7 +223,14 @@ func TestNetworkPoliciesAllowExactlyTheCallChain(t *testing.T) {
 		add(e("gateway"), e("nacos"), 8848, true)
 		add(e("gateway"), e("nacos"), 9848, true)
 		add(e("gateway"), e("gateway"), 8080, false)
-		add(e("auth-service"), e("user-service"), 8080, false) // backends talk through the gateway only
+		// Declared backend-to-backend calls (Pulumi.yaml calls), and their
+		// undeclared reverse.
+		for _, call := range [][2]string{{"auth-service", "user-service"}, {"device-service", "notification-service"}, {"telemetry-service", "device-service"}} {
+			add(e(call[0]), e(call[1]), 8080, true)
+			add(e(call[1]), e(call[0]), 8080, false)
+			add(e(call[0]), e(call[1]), 8081, false) // never the management port
+		}
+		add(e("user-service"), e("device-service"), 8080, false) // declares no call
 		add(ingressPod, e("nacos"), 8848, false)
 		add(e("nacos"), e("auth-service"), 8080, false)
 		add(e("gateway"), e("auth-service"), 9999, false) // only the declared http port
@@ -223,6 +239,36 @@ func TestNetworkPoliciesAllowExactlyTheCallChain(t *testing.T) {
 		}
 	}
 	add(ingressPod, "kube-system/coredns", 53, true)
+	// Declared external endpoints: addresses per environment (dev gives its
+	// own database and broker, staging uses the catalog's), ports exact.
+	external := []struct {
+		src, ip string
+		port    int
+		allow   bool
+	}{
+		{"dev/device-service", "10.10.1.5", 3306, true},
+		{"dev/device-service", "192.168.64.10", 3306, false}, // dev overrides the catalog address
+		{"staging/device-service", "192.168.64.10", 3306, true},
+		{"staging/device-service", "10.10.1.5", 3306, false},
+		{"dev/device-service", "10.10.1.5", 22, false}, // undeclared port
+		{"dev/user-service", "10.10.1.5", 3306, false}, // declares no endpoint
+		{"dev/device-service", "192.168.65.3", 6379, true},
+		{"dev/telemetry-service", "10.10.2.10", 8883, true},
+		{"dev/telemetry-service", "10.10.2.11", 8883, false}, // a /32 in dev
+		{"dev/notification-service", "203.0.113.7", 443, true},
+		{"dev/notification-service", "8.8.8.8", 443, false},
+		{"dev/gateway", "203.0.113.7", 443, false},
+		{"dev/web-console", "203.0.113.7", 443, false},
+	}
+	for _, x := range external {
+		src, ok := c.pods[x.src]
+		if !ok {
+			t.Fatalf("unknown pod %s", x.src)
+		}
+		if got := c.direction(src, pod{ip: x.ip}, x.port, "TCP", true); got != x.allow {
+			t.Errorf("%s -> %s:%d (external): allowed=%v, want %v", x.src, x.ip, x.port, got, x.allow)
+		}
+	}
 
 	for _, f := range flows {
 		src, ok1 := c.pods[f.src]
@@ -247,6 +293,12 @@ func TestNetworkPoliciesAllowExactlyTheCallChain(t *testing.T) {
 			t.Errorf("%s accepts or sends arbitrary traffic", name)
 		}
 	}
+}
+
+func cidrContains(cidr, ip string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	a, err2 := netip.ParseAddr(ip)
+	return err == nil && err2 == nil && p.Contains(a)
 }
 
 func keys[V any](m map[string]V) []string {

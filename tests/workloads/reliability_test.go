@@ -25,10 +25,7 @@ func TestLocalWorkloadReliability(t *testing.T) {
 // everywhere) passes the production rules too.
 func TestProdTierWorkloadReliability(t *testing.T) {
 	t.Parallel()
-	res, _ := mustRun(t, "local", map[string]string{
-		"ack-platform:tier":  "prod",
-		"ack-platform:nacos": `{"mode":"in-cluster"}`,
-	})
+	res, _ := mustRun(t, "local", merge(prodNacos(true), map[string]string{"ack-platform:tier": "prod"}))
 	objs := objects(res)
 	kubecheck.AssertWorkloadReliability(t, objs, true)
 	for _, s := range kubecheck.OfKind(objs, "StatefulSet") {

@@ -242,8 +242,8 @@ func AssertWorkloadReliability(t testing.TB, objs []Object, prod bool) {
 			}
 		}
 		if kind == "Deployment" {
-			if Str(in, "spec.strategy.type") != "RollingUpdate" || Num(in, "spec.strategy.rollingUpdate.maxUnavailable") != 0 || Num(in, "spec.strategy.rollingUpdate.maxSurge") < 1 {
-				errorf("rollout is not RollingUpdate with maxUnavailable 0 and maxSurge >= 1")
+			if Str(in, "spec.strategy.type") != "RollingUpdate" || Num(in, "spec.strategy.rollingUpdate.maxUnavailable") != 0 || !surges(Get(in, "spec.strategy.rollingUpdate.maxSurge")) {
+				errorf("rollout is not RollingUpdate with maxUnavailable 0 and a maxSurge of at least 1 pod or a positive percentage")
 			}
 		} else if Str(in, "spec.serviceName") == "" || len(List(in, "spec.volumeClaimTemplates")) == 0 {
 			errorf("a StatefulSet needs a (headless) serviceName and volumeClaimTemplates")
@@ -382,7 +382,9 @@ func checkContainerSecurity(c M, cerr func(string, ...any)) {
 	if !slices.Contains(drop, any("ALL")) {
 		cerr("capabilities do not drop ALL")
 	}
-	if add, _ := Get(sc, "capabilities.add").([]any); len(add) > 0 {
+	// The restricted Pod Security Standard allows adding NET_BIND_SERVICE
+	// only; which image needs it is the image table's test (tests/workloads).
+	if add, _ := Get(sc, "capabilities.add").([]any); len(add) > 1 || (len(add) == 1 && add[0] != "NET_BIND_SERVICE") {
 		cerr("adds capabilities %v", add)
 	}
 	if u := Num(sc, "runAsUser"); u >= 0 && u < 10000 {
@@ -458,6 +460,21 @@ func checkProbes(c M, cerr func(string, ...any)) {
 	}
 }
 
+var waitRE = regexp.MustCompile(`[?&]waitSeconds=(\d+)`)
+
+// surges reports a maxSurge of at least one pod: a number >= 1 or a
+// percentage above 0 (Kubernetes rounds a percentage up).
+func surges(v any) bool {
+	switch x := v.(type) {
+	case float64:
+		return x >= 1
+	case string:
+		n, err := strconv.Atoi(strings.TrimSuffix(x, "%"))
+		return strings.HasSuffix(x, "%") && err == nil && n > 0
+	}
+	return false
+}
+
 func execCommand(c M) []string {
 	var out []string
 	l, _ := Get(c, "lifecycle.preStop.exec.command").([]any)
@@ -467,12 +484,17 @@ func execCommand(c M) []string {
 	return out
 }
 
-// preStopSleep is how long the preStop hook waits: the native sleep, or
-// the `sleep N` of an exec hook. The ingress controller's /wait-shutdown
-// counts as a wait of its own (ok, 0).
+// preStopSleep is how long the preStop hook waits: the native sleep, the
+// `sleep N` of an exec hook, or the waitSeconds an HTTP deregistration hook
+// asks the app to wait. The ingress controller's /wait-shutdown counts as a
+// wait of its own (ok, 0).
 func preStopSleep(c M) (float64, bool) {
 	if s := Num(c, "lifecycle.preStop.sleep.seconds"); s > 0 {
 		return s, true
+	}
+	if m := waitRE.FindStringSubmatch(Str(c, "lifecycle.preStop.httpGet.path")); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return float64(n), true
 	}
 	cmd := strings.Join(execCommand(c), " ")
 	if m := sleepRE.FindStringSubmatch(cmd); m != nil {

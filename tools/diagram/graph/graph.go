@@ -35,6 +35,7 @@ const (
 	KindVSwitch      Kind = "vswitch"      // a vSwitch of one zone
 	KindNAT          Kind = "nat"          // the NAT gateway for egress
 	KindRegistry     Kind = "registry"     // where images are pulled from
+	KindEndpoint     Kind = "endpoint"     // a declared external endpoint (RDS, Redis, MQTT...)
 )
 
 // EdgeKind is what an edge means.
@@ -48,7 +49,8 @@ const (
 	EdgeSelects   EdgeKind = "selects"   // Service → its pods
 	EdgeDiscovers EdgeKind = "discovers" // gateway pods look backends up in Nacos
 	EdgeRegisters EdgeKind = "registers" // backend pods register in Nacos
-	EdgeCalls     EdgeKind = "calls"     // gateway pods → backend pods (Ribbon over Nacos instances)
+	EdgeCalls     EdgeKind = "calls"     // caller pods → callee pods, a declared call (load-balanced over Nacos instances)
+	EdgeReaches   EdgeKind = "reaches"   // pods → a declared external endpoint
 	EdgeRuns      EdgeKind = "runs"      // cluster → node pool
 	EdgePlaced    EdgeKind = "placed"    // node pool → the node vSwitch of a zone
 	EdgePulls     EdgeKind = "pulls"     // registry → cluster (image pulls)
@@ -242,13 +244,16 @@ func loadBalancerLines(cfg *config.Config) []string {
 }
 
 func ingressLines(in config.Ingress) []string {
-	if in.Controller == config.IngressExisting {
+	switch in.Controller {
+	case config.IngressExisting:
 		return []string{"ingress controller (existing)", "class " + in.Class + " · namespace " + in.Namespace}
+	case config.IngressALB:
+		return []string{"ALB Ingress (AlbConfig " + in.Class + ")", "class " + in.Class}
 	}
 	return []string{
-		"ingress-nginx " + in.Version,
+		"ingress-nginx " + in.Nginx.Version,
 		"class " + in.Class + " · namespace " + in.Namespace,
-		fmt.Sprintf("%d replicas", in.Replicas),
+		fmt.Sprintf("%d replicas", in.Nginx.Replicas),
 	}
 }
 
@@ -288,15 +293,37 @@ func (b *builder) environment(cfg *config.Config, env string) {
 			b.edge(Edge{From: IDIngress, To: svc, Kind: EdgeRoute, Label: r.Host + r.Path, Host: r.Host, Path: r.Path})
 		}
 	}
-	for _, gw := range gateways {
-		b.edge(Edge{From: PodsID(env, gw), To: NacosID(env), Kind: EdgeDiscovers, Label: "discovers"})
-		for _, be := range backends {
-			b.edge(Edge{From: PodsID(env, gw), To: PodsID(env, be), Kind: EdgeCalls, Label: "calls (Ribbon)"})
+	for _, name := range names {
+		s := e.Services[name]
+		if len(s.Calls) > 0 {
+			b.edge(Edge{From: PodsID(env, name), To: NacosID(env), Kind: EdgeDiscovers, Label: "discovers"})
+		}
+		for _, callee := range s.Calls {
+			b.edge(Edge{From: PodsID(env, name), To: PodsID(env, callee), Kind: EdgeCalls, Label: "calls"})
+		}
+		for _, ep := range s.Endpoints {
+			id := EndpointID(env, ep.Name)
+			if !b.nodes[id] {
+				b.node(Node{ID: id, Kind: KindEndpoint, Lines: endpointLines(ep), Group: group, Env: env})
+			}
+			b.edge(Edge{From: PodsID(env, name), To: id, Kind: EdgeReaches, Label: "reaches"})
 		}
 	}
+	_ = gateways
 	for _, be := range backends {
 		b.edge(Edge{From: PodsID(env, be), To: NacosID(env), Kind: EdgeRegisters, Label: "registers"})
 	}
+}
+
+// EndpointID is the node of an external endpoint in an environment.
+func EndpointID(env, name string) string { return "endpoint:" + env + ":" + name }
+
+func endpointLines(ep config.ResolvedEndpoint) []string {
+	var ports []string
+	for _, p := range ep.Ports {
+		ports = append(ports, fmt.Sprintf("%d/%s", p.Port, p.Protocol))
+	}
+	return []string{"endpoint " + ep.Name, strings.Join(ep.Cidrs, ", "), strings.Join(ports, ", ")}
 }
 
 func sortedRoutes(rs []config.HostRoute) []config.HostRoute {

@@ -84,7 +84,7 @@ func assertMatchesConfig(t *testing.T, cfg *config.Config, g *graph.Graph) {
 	require.NotEmpty(t, envs)
 
 	// Expected, from cfg.Workloads.Environments[...].Services only.
-	var wantRoutes, wantNacos, wantPods []string
+	var wantRoutes, wantNacos, wantPods, wantReaches []string
 	wantHosts := map[string]bool{}
 	wantSelects := 0
 	for env, e := range envs {
@@ -97,15 +97,17 @@ func assertMatchesConfig(t *testing.T, cfg *config.Config, g *graph.Graph) {
 				wantSelects++
 			}
 			wantPods = append(wantPods, env+"|"+name)
-			switch s.Kind {
-			case config.KindGateway:
+			// Declared calls only: a caller discovers its callees in Nacos.
+			if len(s.Calls) > 0 {
 				wantNacos = append(wantNacos, env+"|"+name+" discovers nacos")
-				for be, bs := range e.Services {
-					if bs.Kind == config.KindBackend {
-						wantNacos = append(wantNacos, env+"|"+name+" calls "+be)
-					}
-				}
-			case config.KindBackend:
+			}
+			for _, callee := range s.Calls {
+				wantNacos = append(wantNacos, env+"|"+name+" calls "+callee)
+			}
+			for _, ep := range s.Endpoints {
+				wantReaches = append(wantReaches, env+"|"+name+" reaches "+ep.Name)
+			}
+			if s.Kind == config.KindBackend {
 				wantNacos = append(wantNacos, env+"|"+name+" registers nacos")
 			}
 		}
@@ -117,7 +119,7 @@ func assertMatchesConfig(t *testing.T, cfg *config.Config, g *graph.Graph) {
 		require.True(t, ok, "edge endpoint %q is not a node", id)
 		return n
 	}
-	var gotRoutes, gotNacos, gotHosts, gotPods []string
+	var gotRoutes, gotNacos, gotHosts, gotPods, gotReaches []string
 	counts := map[graph.EdgeKind]int{}
 	for _, e := range g.Edges {
 		counts[e.Kind]++
@@ -146,6 +148,11 @@ func assertMatchesConfig(t *testing.T, cfg *config.Config, g *graph.Graph) {
 			require.Equal(t, graph.KindPods, to.Kind)
 			assert.Equal(t, from.Env, to.Env)
 			gotNacos = append(gotNacos, fmt.Sprintf("%s|%s calls %s", from.Env, from.Service, to.Service))
+		case graph.EdgeReaches:
+			require.Equal(t, graph.KindPods, from.Kind)
+			require.Equal(t, graph.KindEndpoint, to.Kind)
+			assert.Equal(t, from.Env, to.Env)
+			gotReaches = append(gotReaches, fmt.Sprintf("%s|%s reaches %s", from.Env, from.Service, strings.TrimPrefix(to.Lines[0], "endpoint ")))
 		}
 	}
 	for _, n := range g.Nodes {
@@ -165,7 +172,8 @@ func assertMatchesConfig(t *testing.T, cfg *config.Config, g *graph.Graph) {
 	}
 
 	assert.ElementsMatch(t, wantRoutes, gotRoutes, "ingress routes (host, path → service)")
-	assert.ElementsMatch(t, wantNacos, gotNacos, "gateway → Nacos → backend edges")
+	assert.ElementsMatch(t, wantNacos, gotNacos, "declared calls, discovery and registration edges")
+	assert.ElementsMatch(t, wantReaches, gotReaches, "declared external endpoints")
 	assert.ElementsMatch(t, slices.Sorted(maps.Keys(wantHosts)), gotHosts, "DNS names")
 	assert.ElementsMatch(t, wantPods, gotPods, "one pods node per service and environment")
 	assert.Equal(t, wantSelects, counts[graph.EdgeSelects], "one Service → Pods edge per routed service")
@@ -212,7 +220,7 @@ func assertMatchesConfig(t *testing.T, cfg *config.Config, g *graph.Graph) {
 	// Every edge is one of the kinds checked above.
 	total := 0
 	for _, k := range []graph.EdgeKind{graph.EdgeResolves, graph.EdgeForwards, graph.EdgeRoute, graph.EdgeSelects,
-		graph.EdgeDiscovers, graph.EdgeRegisters, graph.EdgeCalls, graph.EdgeRuns, graph.EdgePlaced, graph.EdgePulls} {
+		graph.EdgeDiscovers, graph.EdgeRegisters, graph.EdgeCalls, graph.EdgeReaches, graph.EdgeRuns, graph.EdgePlaced, graph.EdgePulls} {
 		total += counts[k]
 	}
 	assert.Equal(t, len(g.Edges), total, "no edge of an unknown kind")
@@ -265,6 +273,8 @@ func TestFixtureDetails(t *testing.T) {
 	assert.Contains(t, label(cloud, "pool:fixed"), "label disk=ssd\nlabel workload=batch", "node labels, sorted")
 
 	assert.Equal(t, "local cluster ingress\nports 80, 443", label(onprem, graph.IDLoadBalancer))
+	// The alicloud default edge is the ALB Ingress controller.
+	assert.Contains(t, label(cloud, graph.IDIngress), "ALB Ingress")
 	assert.Contains(t, label(onprem, graph.IDIngress), "class traefik · namespace kube-ingress")
 	assert.Equal(t, "Nacos (external)\nnacos.example.com:8848", label(onprem, graph.NacosID("local")))
 	assert.Contains(t, label(onprem, graph.IDRegistry), "registry.example.com")

@@ -27,10 +27,11 @@ var styles = map[Kind]style{
 	KindVSwitch:      {"#ffffff", "#90a4ae", "[", "]", "box"},
 	KindNAT:          {"#ffffff", "#90a4ae", "(", ")", "box"},
 	KindRegistry:     {"#e0f7fa", "#00838f", "[(", ")]", "cylinder"},
+	KindEndpoint:     {"#fff8e1", "#ef6c00", "[(", ")]", "cylinder"},
 }
 
 // kindOrder fixes the order of class definitions.
-var kindOrder = []Kind{KindDNS, KindLoadBalancer, KindIngress, KindService, KindPods, KindNacos, KindCluster, KindNodePool, KindVSwitch, KindNAT, KindRegistry}
+var kindOrder = []Kind{KindDNS, KindLoadBalancer, KindIngress, KindService, KindPods, KindNacos, KindCluster, KindNodePool, KindVSwitch, KindNAT, KindRegistry, KindEndpoint}
 
 // dashed edges are relations rather than request hops; thick ones are the
 // gateway's calls to backends.
