@@ -5,26 +5,27 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/ack-platform/ack-platform/components/access"
 	"github.com/ack-platform/ack-platform/components/cluster"
 	"github.com/ack-platform/ack-platform/components/loadbalancer"
 	"github.com/ack-platform/ack-platform/components/network"
 	"github.com/ack-platform/ack-platform/components/nodepool"
 	"github.com/ack-platform/ack-platform/components/registry"
 	"github.com/ack-platform/ack-platform/stacks/config"
+	stackout "github.com/ack-platform/ack-platform/stacks/outputs"
 )
 
-// deployPlatform builds the Alibaba Cloud layer and cluster access, adds to
-// outputs what operators and other stacks need, and hands the workload layer
-// its provider, load balancer and registry.
-func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) (WorkloadTarget, error) {
+// deployPlatform builds the Alibaba Cloud layer of a platform stack and
+// adds to outputs what operators and the workload stacks need (names in
+// stacks/outputs). It holds no cluster credential: each workload stack
+// fetches its own.
+func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) error {
 	p := cfg.Platform
 	prod := cfg.Tier == config.TierProd
 	// Cloud names carry project and stack so two stacks in one account
 	// never collide; logical names only need the stack.
-	cloudName := cfg.Project + "-" + cfg.Stack
-	name := cfg.Stack
-	tags := map[string]string{"project": cfg.Project, "stack": cfg.Stack, "managed-by": "pulumi"}
+	cloudName := cfg.Project + "-" + cfg.Name
+	name := cfg.Name
+	tags := map[string]string{"project": cfg.Project, "stack": cfg.Name, "managed-by": "pulumi"}
 	for k, v := range p.Tags {
 		tags[k] = v
 	}
@@ -40,7 +41,7 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map)
 		Protect:          prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("network: %w", err)
+		return fmt.Errorf("network: %w", err)
 	}
 
 	k8s, err := cluster.NewCluster(ctx, name+"-cluster", &cluster.ClusterArgs{
@@ -53,19 +54,22 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map)
 		Protect:         prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("cluster: %w", err)
+		return fmt.Errorf("cluster: %w", err)
 	}
 
+	var poolIDs []any
 	for _, pool := range p.NodePools {
-		if _, err := nodepool.NewNodePool(ctx, name+"-pool-"+pool.Name, &nodepool.NodePoolArgs{
+		np, err := nodepool.NewNodePool(ctx, name+"-pool-"+pool.Name, &nodepool.NodePoolArgs{
 			ClusterID:       k8s.ClusterID,
 			VswitchIDs:      net.NodeVswitchIDs,
 			SecurityGroupID: net.SecurityGroupID,
 			Pool:            pool,
 			Tags:            tags,
-		}, pulumi.DependsOn([]pulumi.Resource{k8s})); err != nil {
-			return WorkloadTarget{}, fmt.Errorf("node pool %s: %w", pool.Name, err)
+		}, pulumi.DependsOn([]pulumi.Resource{k8s}))
+		if err != nil {
+			return fmt.Errorf("node pool %s: %w", pool.Name, err)
 		}
+		poolIDs = append(poolIDs, np.NodePoolID)
 	}
 
 	reg, err := registry.NewRegistry(ctx, name+"-registry", &registry.RegistryArgs{
@@ -75,7 +79,7 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map)
 		Protect:  prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("registry: %w", err)
+		return fmt.Errorf("registry: %w", err)
 	}
 
 	lb, err := loadbalancer.NewLoadBalancer(ctx, name+"-ingress-lb", &loadbalancer.LoadBalancerArgs{
@@ -86,30 +90,28 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map)
 		Protect:    prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("load balancer: %w", err)
+		return fmt.Errorf("load balancer: %w", err)
 	}
 
-	acc, err := access.NewAccess(ctx, name+"-access", &access.AccessArgs{ClusterID: k8s.ClusterID})
-	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("cluster access: %w", err)
-	}
+	// clusterReady is the cluster id, known only once every node pool is:
+	// workload stacks fetch their credential from it.
+	ready := pulumi.All(append([]any{k8s.ClusterID}, poolIDs...)...).ApplyT(func(v []any) string {
+		return v[0].(string)
+	}).(pulumi.StringOutput)
 
-	outputs["clusterId"] = k8s.ClusterID
-	outputs["apiServerEndpoint"] = k8s.APIServerEndpoint
-	outputs["kubeconfig"] = acc.Kubeconfig
-	outputs["vpcId"] = net.VpcID
-	outputs["egressIp"] = net.EgressIP
-	outputs["slbId"] = lb.LoadBalancerID
-	outputs["slbAddress"] = lb.Address
-	outputs[registry.OutputEndpoint] = reg.Endpoint
-	outputs[registry.OutputVpcEndpoint] = reg.VpcEndpoint
-	outputs[registry.OutputRepositories] = reg.Repositories
-
-	return WorkloadTarget{
-		Provider:         acc.Provider,
-		LoadBalancerID:   lb.LoadBalancerID,
-		RegistryEndpoint: reg.VpcEndpoint,
-	}, nil
+	outputs[stackout.ClusterID] = k8s.ClusterID
+	outputs[stackout.ClusterReady] = ready
+	outputs[stackout.APIServerEndpoint] = k8s.APIServerEndpoint
+	outputs[stackout.RrsaIssuer] = k8s.RrsaOIDCIssuer
+	outputs[stackout.Region] = pulumi.String(cfg.Region)
+	outputs[stackout.VpcID] = net.VpcID
+	outputs[stackout.EgressIP] = net.EgressIP
+	outputs[stackout.SlbID] = lb.LoadBalancerID
+	outputs[stackout.SlbAddress] = lb.Address
+	outputs[stackout.RegistryEndpoint] = reg.Endpoint
+	outputs[stackout.RegistryVpcEndpoint] = reg.VpcEndpoint
+	outputs[stackout.ImageRepositories] = reg.Repositories
+	return nil
 }
 
 // podVswitchCidrs: Flannel takes pod IPs from its own overlay block, so it

@@ -113,8 +113,20 @@ func (r *Result) Named(token, name string) (Resource, bool) {
 // program's error.
 func Run(t testing.TB, stack string, overrides map[string]string) (*Result, error) {
 	t.Helper()
+	return RunWith(t, stack, overrides, nil)
+}
+
+// StackOutputs answer a StackReference: fully qualified stack name to its
+// outputs. A reference to a stack not listed is answered with the outputs
+// of that stack of the repository (Pulumi.<stack>.yaml) run under the same
+// mocks, so a workload stack reads what its platform stack really exports.
+type StackOutputs map[string]map[string]Output
+
+// RunWith is Run with the given answers to StackReferences.
+func RunWith(t testing.TB, stack string, overrides map[string]string, refs StackOutputs) (*Result, error) {
+	t.Helper()
 	cfg, secretKeys := stackconfig.Load(t, stack, stackconfig.WithOperatorSecrets(stack, overrides))
-	m := &mocks{}
+	m := &mocks{t: t, refs: refs}
 	var outputs pulumi.Map
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		out, err := stacks.Build(ctx)
@@ -154,9 +166,46 @@ func MustRun(t testing.TB, stack string, overrides map[string]string) *Result {
 const KubeconfigCanary = "mock-kubeconfig-canary-7f3a"
 
 type mocks struct {
+	t         testing.TB
+	refs      StackOutputs
 	mu        sync.Mutex
 	resources []Resource
 	calls     []pulumi.MockCallArgs
+}
+
+// referencedStack is the outputs a StackReference to name reads.
+func (m *mocks) referencedStack(name string) (map[string]Output, error) {
+	if outs, ok := m.refs[name]; ok {
+		return outs, nil
+	}
+	parts := strings.Split(name, "/")
+	if len(parts) != 3 || parts[1] != Project {
+		return nil, fmt.Errorf("stack reference %q: not a stack of project %s", name, Project)
+	}
+	return platformOutputs(m.t, parts[2])
+}
+
+// platformRuns caches the outputs of referenced stacks run under mocks.
+var platformRuns sync.Map // stack name -> *platformRun
+
+type platformRun struct {
+	once sync.Once
+	outs map[string]Output
+	err  error
+}
+
+func platformOutputs(t testing.TB, stack string) (map[string]Output, error) {
+	v, _ := platformRuns.LoadOrStore(stack, &platformRun{})
+	run := v.(*platformRun)
+	run.once.Do(func() {
+		res, err := Run(t, stack, nil)
+		if err != nil {
+			run.err = fmt.Errorf("referenced stack %s: %w", stack, err)
+			return
+		}
+		run.outs = res.Outputs
+	})
+	return run.outs, run.err
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -199,11 +248,27 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		id = "lb-" + args.Name
 		set("address", "47.97.20.2")
 	case "pulumi:pulumi:StackReference":
-		set("outputs", map[string]any{
-			"registryEndpoint":    "acme-registry.cn-hangzhou.cr.aliyuncs.com",
-			"registryVpcEndpoint": "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
-		})
-		set("secretOutputNames", []any{})
+		// The engine answers a StackReference with the referenced stack's
+		// outputs and the names of the secret ones.
+		ref, err := m.referencedStack(args.Inputs["name"].StringValue())
+		if err != nil {
+			return "", nil, err
+		}
+		values := resource.PropertyMap{}
+		var secrets []any
+		for k, o := range ref {
+			v := resource.NewPropertyValue(o.Value)
+			if !o.Known {
+				v = resource.MakeComputed(resource.NewStringProperty(""))
+			}
+			if o.Secret {
+				secrets = append(secrets, k)
+			}
+			values[resource.PropertyKey(k)] = v
+		}
+		outs["outputs"] = resource.NewObjectProperty(values)
+		set("secretOutputNames", secrets)
+		id = args.Inputs["name"].StringValue()
 	}
 	return id, outs, nil
 }
@@ -222,4 +287,15 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	}
 	return args.Args, nil
+}
+
+// Str is the string inside a property value, secret or not ("" otherwise).
+func Str(v resource.PropertyValue) string {
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsString() {
+		return v.StringValue()
+	}
+	return ""
 }

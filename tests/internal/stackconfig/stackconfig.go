@@ -53,8 +53,10 @@ func Load(t testing.TB, stack string, overrides map[string]string) (map[string]s
 // OperatorSecrets are the secret keys each stack file asks the operator to
 // set with `pulumi config set --secret` (they cannot be committed).
 var OperatorSecrets = map[string][]string{
-	"dev":  {"tlsCert", "tlsKey", "devDeviceDbPassword", "testDeviceDbPassword", "stagingDeviceDbPassword"},
-	"prod": {"tlsCert", "tlsKey", "prodDeviceDbPassword"},
+	"dev":     {"tlsCert", "tlsKey", "devDeviceDbPassword"},
+	"test":    {"tlsCert", "tlsKey", "testDeviceDbPassword"},
+	"staging": {"tlsCert", "tlsKey", "stagingDeviceDbPassword"},
+	"prod":    {"tlsCert", "tlsKey", "prodDeviceDbPassword"},
 }
 
 // WithOperatorSecrets returns overrides plus a fake secret value for every
