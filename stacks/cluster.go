@@ -20,9 +20,11 @@ func clusterTarget(ctx *pulumi.Context, cfg *config.Config) (WorkloadTarget, err
 	}
 	// clusterReady, not clusterId: it resolves only once the platform's
 	// node pools exist, so nothing is deployed to a cluster without nodes.
-	acc, err := access.NewAccess(ctx, cfg.Stack+"-access", &access.AccessArgs{
-		ClusterID: required(ref, cfg, stackout.ClusterReady),
-	})
+	args := &access.AccessArgs{ClusterID: required(ref, cfg, stackout.ClusterReady)}
+	if cfg.ClusterEndpoint == config.EndpointPrivate {
+		args.Server = required(ref, cfg, stackout.APIServerEndpoint)
+	}
+	acc, err := access.NewAccess(ctx, cfg.Stack+"-access", args)
 	if err != nil {
 		return WorkloadTarget{}, fmt.Errorf("cluster access: %w", err)
 	}

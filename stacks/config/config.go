@@ -21,7 +21,7 @@ const Namespace = "ack-platform"
 
 // Keys are the program's own top-level keys; any other key of the namespace
 // is a secret that one of these refers to by name (TLS, secretEnv, ...).
-var Keys = []string{"layer", "tier", "target", "platformStack", "name", "platform", "registry", "local", "kubeconfig", "catalog", "environments", "ingress", "nacos"}
+var Keys = []string{"layer", "tier", "target", "platformStack", "clusterEndpoint", "name", "platform", "registry", "local", "kubeconfig", "catalog", "environments", "ingress", "nacos"}
 
 // Tier decides which safety rules apply.
 type Tier string
@@ -60,10 +60,23 @@ const (
 	LayerWorkloads Layer = "workloads"
 )
 
+// Cluster endpoints a workload stack can reach its API server through.
+const (
+	EndpointPrivate = "private"
+	EndpointPublic  = "public"
+)
+
 // Config is the whole configuration of one stack.
 type Config struct {
 	Project string
 	Stack   string
+	// ClusterEndpoint: key ack-platform:clusterEndpoint, which API server
+	// endpoint a workload stack on the alicloud target talks to: "private"
+	// (default: the platform stack's apiServerEndpoint, for a runner inside
+	// the VPC) or "public" (the Internet endpoint of the credential ACK
+	// returns, for a cluster whose public endpoint sits behind an
+	// allow-list).
+	ClusterEndpoint string
 	// Name: key ack-platform:name, what a platform stack's resources are
 	// named after: logical names <name>-network, <name>-cluster, ..., cloud
 	// names <project>-<name>, and the default ACR instance name. Default:
@@ -257,7 +270,7 @@ func (c *Config) parsePlatformLayer(ps *Problems, r Reader) {
 	if c.PlatformStack != "" {
 		ps.Addf(key("platformStack"), "a platform stack is the one workload stacks refer to; it names no platform stack itself: remove this key (ack-platform:layer is platform)")
 	}
-	for _, k := range []string{"environments", "ingress", "nacos"} {
+	for _, k := range []string{"environments", "ingress", "nacos", "clusterEndpoint"} {
 		if r.Get(k) != "" {
 			ps.Addf(key(k), "a platform stack deploys no workloads: move this key to the workload stacks' files (ack-platform:layer is platform)")
 		}
@@ -284,6 +297,10 @@ func (c *Config) parseWorkloadLayer(ps *Problems, r Reader) {
 	}
 	switch c.Target {
 	case TargetAlicloud:
+		c.ClusterEndpoint = orDefault(r.Get("clusterEndpoint"), EndpointPrivate)
+		if c.ClusterEndpoint != EndpointPrivate && c.ClusterEndpoint != EndpointPublic {
+			ps.Addf(key("clusterEndpoint"), "%q is not one of private, public", c.ClusterEndpoint)
+		}
 		if c.PlatformStack == "" {
 			ps.Addf(pk, "a workload stack on the alicloud target finds its cluster through its platform stack: set it, e.g. organization/ack-platform/platform-nonprod")
 		}
@@ -295,6 +312,9 @@ func (c *Config) parseWorkloadLayer(ps *Problems, r Reader) {
 			ps.Addf(key("registry"), "the registry belongs to the platform stack (its registryVpcEndpoint output); a workload stack only sets registry.namespace")
 		}
 	case TargetLocal:
+		if r.Get("clusterEndpoint") != "" {
+			ps.Addf(key("clusterEndpoint"), "only read by a workload stack on the alicloud target; remove this key")
+		}
 		if c.PlatformStack != "" && r.Get("kubeconfig") != "" {
 			ps.Addf(key("kubeconfig"), "the kubeconfig comes from the platform stack named by ack-platform:platformStack; remove one of the two")
 		}

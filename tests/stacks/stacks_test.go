@@ -123,6 +123,12 @@ func TestWorkloadStacksReadTheirPlatformStack(t *testing.T) {
 			assert.True(t, provs[0].Input("kubeconfig").IsSecret())
 			assert.Equal(t, plat.Outputs[stackout.ClusterID].Value, str(provs[0].Input("clusterIdentifier")),
 				"the provider is pinned to the cluster id, so a new credential never replaces it")
+			// A runner inside the VPC talks to the private endpoint the
+			// platform exports, with the credential ACK issued.
+			kc := str(provs[0].Input("kubeconfig"))
+			assert.Contains(t, kc, "server: "+plat.Outputs[stackout.APIServerEndpoint].Value.(string))
+			assert.NotContains(t, kc, harness.PublicServer)
+			assert.Contains(t, kc, harness.KubeconfigCanary, "the credential itself is kept")
 
 			// Images come from the platform's VPC registry endpoint.
 			registry := plat.Outputs[stackout.RegistryVpcEndpoint].Value.(string)
@@ -149,6 +155,16 @@ func TestWorkloadStacksReadTheirPlatformStack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clusterEndpoint public keeps the Internet endpoint of the credential, for
+// a cluster whose public endpoint is behind an allow-list.
+func TestPublicClusterEndpoint(t *testing.T) {
+	t.Parallel()
+	res := harness.MustRun(t, "staging", map[string]string{"ack-platform:clusterEndpoint": "public"})
+	provs := res.OfType(tK8sProv)
+	require.Len(t, provs, 1)
+	assert.Contains(t, str(provs[0].Input("kubeconfig")), "server: "+harness.PublicServer)
 }
 
 // A platform stack that lacks an output its workload stacks need fails the
@@ -186,6 +202,8 @@ func TestBadLayerCombinationsNameTheKey(t *testing.T) {
 		{"local platform stand-in without kubeconfig", "local", map[string]string{"ack-platform:layer": "platform", "ack-platform:environments": "", "ack-platform:ingress": "", "ack-platform:nacos": ""}, "ack-platform:kubeconfig", "stands in for a cluster"},
 		{"local stack with platform stack and kubeconfig", "local", map[string]string{"ack-platform:platformStack": "organization/ack-platform/platform-local", "secret:ack-platform:kubeconfig": "apiVersion: v1"}, "ack-platform:kubeconfig", "remove one of the two"},
 		{"kubeconfig without a server", "local", map[string]string{"secret:ack-platform:kubeconfig": "apiVersion: v1\nusers: [{name: a, user: {token: " + tokenCanary + "}}]\n"}, "ack-platform:kubeconfig", "no cluster server"},
+		{"unknown cluster endpoint", "prod", map[string]string{"ack-platform:clusterEndpoint": "vpn"}, "ack-platform:clusterEndpoint", `"vpn" is not one of private, public`},
+		{"cluster endpoint on the local target", "local", map[string]string{"ack-platform:clusterEndpoint": "public"}, "ack-platform:clusterEndpoint", "only read by a workload stack on the alicloud target"},
 		{"local settings on the cloud", "dev", map[string]string{"ack-platform:local": `{"renderDir":"x"}`}, "ack-platform:local", "only read on the local target"},
 	}
 	for _, c := range cases {

@@ -161,6 +161,11 @@ func MustRun(t testing.TB, stack string, overrides map[string]string) *Result {
 	return res
 }
 
+// PublicServer is the API server of the mocked cluster credential, the
+// Internet endpoint; the cluster's private endpoint (apiServerIntranet) is
+// https://10.0.0.10:6443.
+const PublicServer = "https://47.96.0.10:6443"
+
 // KubeconfigCanary is inside the mocked cluster credential, so tests can
 // look for it in places a kubeconfig must never appear in plain text.
 const KubeconfigCanary = "mock-kubeconfig-canary-7f3a"
@@ -279,11 +284,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Unlock()
 	switch args.Token {
 	case "alicloud:cs/getClusterCredential:getClusterCredential":
+		// The provider asks for the Internet credential
+		// (PrivateIpAddress=false): its server is the public endpoint.
 		id := args.Args["clusterId"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id":         id,
 			"clusterId":  id,
-			"kubeConfig": fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: %s\n  cluster:\n    server: https://10.0.0.10:6443\nusers:\n- name: admin\n  user:\n    token: %s\n", id, KubeconfigCanary),
+			"kubeConfig": fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: %s\n  cluster:\n    server: "+PublicServer+"\nusers:\n- name: admin\n  user:\n    token: %s\n", id, KubeconfigCanary),
 		}), nil
 	}
 	return args.Args, nil
