@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -397,11 +398,22 @@ func (c *Config) validate(ps *Problems, r Reader) {
 	}
 }
 
-// decode strictly decodes the object at key into dst: an unknown field is a
-// typo that would otherwise be silently ignored.
+// decode strictly decodes the object at key into dst. An unknown field is a
+// typo that would otherwise be silently ignored: every unknown field and
+// every value of the wrong type is reported under its full key, all at once.
 func decode(ps *Problems, r Reader, k string, dst any) {
 	raw := r.Get(k)
 	if raw == "" {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		ps.Addf(key(k), "malformed value: %v", err)
+		return
+	}
+	before := len(*ps)
+	checkShape(ps, key(k), v, reflect.TypeOf(dst).Elem())
+	if len(*ps) > before {
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))

@@ -130,20 +130,26 @@ type Settings struct {
 
 // NamedPort is a container port.
 type NamedPort struct {
+	// Name is the port name (a DNS-1123 label of at most 15 characters).
 	Name string `json:"name"`
-	Port int    `json:"port"`
+	// Port is the container port, 1024-65535.
+	Port int `json:"port"`
 }
 
 // Probes of a container; each is an HTTP GET on a named port, or a TCP
 // check when Path is empty.
 type Probes struct {
+	// Readiness takes the pod out of its Service while it fails.
 	Readiness *Probe `json:"readiness,omitempty"`
-	Liveness  *Probe `json:"liveness,omitempty"`
-	Startup   *Probe `json:"startup,omitempty"`
+	// Liveness restarts the container while it fails.
+	Liveness *Probe `json:"liveness,omitempty"`
+	// Startup holds the other probes back until the app has started.
+	Startup *Probe `json:"startup,omitempty"`
 }
 
 // Probe is one probe.
 type Probe struct {
+	// Path of the HTTP GET; empty for a TCP check.
 	Path string `json:"path,omitempty"`
 	// Port is the name of a declared port. Default "http".
 	Port string `json:"port,omitempty"`
@@ -159,20 +165,27 @@ type Route struct {
 
 // Resources are container requests and limits as Kubernetes quantities.
 type Resources struct {
+	// Requests are what the scheduler reserves on a node.
 	Requests ResourceList `json:"requests,omitzero"`
-	Limits   ResourceList `json:"limits,omitzero"`
+	// Limits are what the container may use at most.
+	Limits ResourceList `json:"limits,omitzero"`
 }
 
 // ResourceList holds the three resources every container bounds.
 type ResourceList struct {
-	CPU              string `json:"cpu,omitempty"`
-	Memory           string `json:"memory,omitempty"`
+	// CPU as a Kubernetes quantity, e.g. 500m or "2".
+	CPU string `json:"cpu,omitempty"`
+	// Memory as a Kubernetes quantity, e.g. 768Mi.
+	Memory string `json:"memory,omitempty"`
+	// EphemeralStorage bounds container-local disk (logs, emptyDir), e.g. 1Gi.
 	EphemeralStorage string `json:"ephemeralStorage,omitempty"`
 }
 
 // HPA bounds a HorizontalPodAutoscaler.
 type HPA struct {
+	// Min is the fewest replicas; prod needs at least 2.
 	Min int `json:"min"`
+	// Max is the most replicas the HPA scales to.
 	Max int `json:"max"`
 	// CPUUtilization is the target average CPU in percent of requests. Default 70.
 	CPUUtilization int `json:"cpuUtilization,omitempty"`
@@ -180,8 +193,10 @@ type HPA struct {
 
 // Pdb is a PodDisruptionBudget; give one of the two.
 type Pdb struct {
+	// MaxUnavailable pods a voluntary disruption may take at once; at least 1.
 	MaxUnavailable *int `json:"maxUnavailable,omitempty"`
-	MinAvailable   *int `json:"minAvailable,omitempty"`
+	// MinAvailable pods that must stay up; below the replica count.
+	MinAvailable *int `json:"minAvailable,omitempty"`
 }
 
 // Environment is one namespace of a stack.
@@ -224,13 +239,16 @@ type Override struct {
 // ServiceRoute is an extra route of an environment.
 type ServiceRoute struct {
 	Route
+	// Service is the catalog service (a gateway or frontend) the route leads to.
 	Service string `json:"service"`
 }
 
 // TLS names the secret config keys of a certificate and its key (PEM).
 type TLS struct {
+	// CertKey is the secret config key holding the certificate chain (PEM).
 	CertKey string `json:"certKey"`
-	KeyKey  string `json:"keyKey"`
+	// KeyKey is the secret config key holding the private key (PEM).
+	KeyKey string `json:"keyKey"`
 }
 
 // ImagePull configures registry credentials of an environment.
@@ -244,13 +262,18 @@ type ImagePull struct {
 
 // Quota is the namespace ResourceQuota.
 type Quota struct {
-	RequestsCPU    string `json:"requestsCpu"`
+	// RequestsCPU caps the sum of CPU requests, e.g. "8" or "7500m".
+	RequestsCPU string `json:"requestsCpu"`
+	// RequestsMemory caps the sum of memory requests, e.g. 16Gi.
 	RequestsMemory string `json:"requestsMemory"`
-	LimitsCPU      string `json:"limitsCpu"`
-	LimitsMemory   string `json:"limitsMemory"`
+	// LimitsCPU caps the sum of CPU limits.
+	LimitsCPU string `json:"limitsCpu"`
+	// LimitsMemory caps the sum of memory limits.
+	LimitsMemory string `json:"limitsMemory"`
 	// RequestsStorage caps persistent volume claims. Default 200Gi.
 	RequestsStorage string `json:"requestsStorage"`
-	Pods            int    `json:"pods"`
+	// Pods caps the number of pods.
+	Pods int `json:"pods"`
 }
 
 // Ingress configures the ingress controller.

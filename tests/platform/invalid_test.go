@@ -97,7 +97,7 @@ func TestInvalidPlatformConfigs(t *testing.T) {
 		{"duplicate pool names", "platform-nonprod", p("platform-nonprod", func(p map[string]any) { pool(p, 1)["name"] = "general" }),
 			"ack-platform:platform.nodePools[1].name", `node pool "general" is defined twice`},
 		{"typo in a platform key", "platform-nonprod", p("platform-nonprod", func(p map[string]any) { sub(p, "network")["vpcCdir"] = "10.0.0.0/16" }),
-			"ack-platform:platform", `unknown field "vpcCdir"`},
+			"ack-platform:platform.network.vpcCdir", "unknown field; did you mean vpcCidr?"},
 		{"unknown tier", "platform-nonprod", raw("ack-platform:tier", "production"), "ack-platform:tier", `"production" is not one of prod, nonprod`},
 		{"missing region", "platform-nonprod", raw("alicloud:region", ""), "alicloud:region", "set the region"},
 		{"registry edition unknown", "platform-prod", raw("ack-platform:registry", `{"edition":"dockerhub"}`),
