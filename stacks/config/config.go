@@ -293,6 +293,10 @@ func (c *Config) parsePlatformLayer(ps *Problems, r Reader) {
 // from the platform stack (alicloud target) or a kubeconfig (local target).
 func (c *Config) parseWorkloadLayer(ps *Problems, r Reader) {
 	pk := key("platformStack")
+	if reg := c.Registry; c.PlatformStack != "" &&
+		(reg.Edition != "" || reg.InstanceName != "" || reg.InstanceType != "" || reg.Stack != "" || reg.Endpoint != "") {
+		ps.Addf(key("registry"), "the registry belongs to the platform stack (its registryVpcEndpoint output); a workload stack only sets registry.namespace")
+	}
 	if c.PlatformStack != "" && strings.Count(c.PlatformStack, "/") != 2 {
 		ps.Addf(pk, "%q is not a fully qualified stack name such as organization/ack-platform/platform-nonprod", c.PlatformStack)
 	}
@@ -307,10 +311,6 @@ func (c *Config) parseWorkloadLayer(ps *Problems, r Reader) {
 		}
 		if r.Get("platform") != "" {
 			ps.Addf(key("platform"), "the cluster belongs to the platform stack named by ack-platform:platformStack: move this key to that stack's file (ack-platform:layer is workloads)")
-		}
-		reg := c.Registry
-		if reg.Edition != "" || reg.InstanceName != "" || reg.InstanceType != "" || reg.Stack != "" || reg.Endpoint != "" {
-			ps.Addf(key("registry"), "the registry belongs to the platform stack (its registryVpcEndpoint output); a workload stack only sets registry.namespace")
 		}
 	case TargetLocal:
 		if r.Get("clusterEndpoint") != "" {
@@ -328,7 +328,7 @@ func (c *Config) setDefaults() {
 	}
 	r := &c.Registry
 	switch {
-	case c.Layer == LayerWorkloads && c.Target == TargetAlicloud:
+	case c.Layer == LayerWorkloads && c.PlatformStack != "":
 		// A workload stack pulls from the registry its platform stack
 		// owns or references, and learns the endpoint from its outputs.
 		r.Edition, r.Stack = EditionStack, c.PlatformStack
