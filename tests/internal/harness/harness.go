@@ -33,6 +33,9 @@ type Resource struct {
 	// IgnoreChanges and Provider are as passed in the resource options.
 	IgnoreChanges []string
 	Provider      string
+	// Dependencies are the URNs the resource waits for: its dependsOn and
+	// the resources its inputs come from.
+	Dependencies []string
 }
 
 // ParentName is the logical name of the parent resource ("" for the stack).
@@ -77,6 +80,8 @@ type Output struct {
 	Value  any
 	Known  bool
 	Secret bool
+	// Dependencies are the URNs of the resources the output waits for.
+	Dependencies []string
 }
 
 // Result is what one run registered.
@@ -146,7 +151,19 @@ func RunWith(t testing.TB, stack string, overrides map[string]string, refs Stack
 		if awaitErr != nil {
 			t.Fatalf("output %s: %v", k, awaitErr)
 		}
-		res.Outputs[k] = Output{Value: r.Value, Known: r.Known, Secret: r.Secret}
+		out := Output{Value: r.Value, Known: r.Known, Secret: r.Secret}
+		for _, dep := range r.Dependencies {
+			urn, err := internals.UnsafeAwaitOutput(context.Background(), dep.URN())
+			if err != nil {
+				t.Fatalf("output %s: dependency URN: %v", k, err)
+			}
+			if s, ok := urn.Value.(pulumi.URN); ok {
+				out.Dependencies = append(out.Dependencies, string(s))
+			} else if s, ok := urn.Value.(string); ok {
+				out.Dependencies = append(out.Dependencies, s)
+			}
+		}
+		res.Outputs[k] = out
 	}
 	return res, err
 }
@@ -219,6 +236,10 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Dependencies = rpc.GetDependencies()
+		for _, deps := range rpc.GetPropertyDependencies() {
+			r.Dependencies = append(r.Dependencies, deps.GetUrns()...)
+		}
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
@@ -235,6 +256,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("ipAddress", "47.96.10.1")
 	case "alicloud:cs/managedKubernetes:ManagedKubernetes":
 		id = "c" + strings.ReplaceAll(args.Name, "-", "")
+		set("securityGroupId", "sg-"+id)
 		set("connections", map[string]any{
 			"apiServerIntranet": "https://10.0.0.10:6443",
 			"apiServerInternet": "",
