@@ -119,7 +119,7 @@ func TestMigrationFromCombinedStackRecreatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		var bad, policies []string
-		for _, st := range pv.NotSame() {
+		for _, st := range changes(pv) {
 			line := fmt.Sprintf("%s %s (diffs: %s)", st.Op, st.URN, strings.Join(st.Diffs, ", "))
 			// The test stack no longer runs the ingress controller
 			// (ingress.controller: existing), so its policies admit the
