@@ -42,6 +42,17 @@ sdk: ## regenerate the alicloud SDK subset from sdks/alicloud/subset.json and th
 summary: ## preview STACK and print its pull-request summary (needs `pulumi login`)
 	tools/ci/preview-summary.sh $(STACK) .cache/preview/$(STACK)
 
+# refresh and destroy run the program (--run-program) so a workload stack
+# fetches a fresh cluster credential instead of reusing the expired one in
+# its state (docs/stacks.md).
+.PHONY: refresh
+refresh: ## refresh STACK from the cloud and the cluster, with a fresh cluster credential
+	pulumi refresh --run-program --yes --stack $(STACK)
+
+.PHONY: destroy
+destroy: ## destroy STACK (workload stacks before their platform stack), with a fresh cluster credential
+	pulumi destroy --run-program --stack $(STACK)
+
 .PHONY: cluster-up
 cluster-up: ## start a local kube-apiserver + controller manager in .cluster/
 	tools/cluster.sh up .cluster

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/ack-platform/ack-platform/stacks/config"
+	stackout "github.com/ack-platform/ack-platform/stacks/outputs"
 )
 
 // RenderDirEnv names the environment variable that redirects rendering to
@@ -21,18 +22,32 @@ import (
 const RenderDirEnv = "ACK_RENDER_DIR"
 
 // localTarget builds the Kubernetes provider of the local target, which
-// creates no Alibaba Cloud resource: with the secret key
-// ack-platform:kubeconfig set, workloads go to that cluster; without it,
-// the provider renders every object as YAML under cfg.Local.RenderDir
-// (default rendered/<stack>), for review and for linters such as kube-score.
+// creates no Alibaba Cloud resource. Workloads go to the cluster of a
+// kubeconfig: the secret key ack-platform:kubeconfig, or the kubeconfig
+// output of the platform stand-in named by ack-platform:platformStack.
+// Without either, the provider renders every object as YAML under
+// cfg.Local.RenderDir (default rendered/<stack>), for review and for
+// linters such as kube-score.
 func localTarget(ctx *pulumi.Context, cfg *config.Config) (WorkloadTarget, error) {
 	args := &kubernetes.ProviderArgs{
 		// Server-side apply: field ownership is tracked by the API server,
 		// so another controller's fields are never clobbered.
 		EnableServerSideApply: pulumi.Bool(true),
 	}
-	if cfg.Local.HasKubeconfig {
-		args.Kubeconfig = cfg.Local.Kubeconfig
+	target := WorkloadTarget{RegistryEndpoint: pulumi.String(cfg.Registry.Endpoint)}
+	kubeconfig, applying := cfg.Local.Kubeconfig, cfg.Local.HasKubeconfig
+	if cfg.PlatformStack != "" {
+		ref, err := platformReference(ctx, cfg)
+		if err != nil {
+			return WorkloadTarget{}, err
+		}
+		kubeconfig = pulumi.ToSecret(required(ref, cfg, stackout.Kubeconfig)).(pulumi.StringOutput)
+		target.RegistryEndpoint = required(ref, cfg, stackout.RegistryVpcEndpoint)
+		applying = true
+	}
+	if applying {
+		args.Kubeconfig = kubeconfig
+		args.ClusterIdentifier = clusterIdentifier(cfg, kubeconfig, cfg.PlatformStack != "")
 		if !cfg.Local.AwaitReadiness {
 			if err := ctx.RegisterStackTransformation(skipAwait); err != nil {
 				return WorkloadTarget{}, err
@@ -58,7 +73,48 @@ func localTarget(ctx *pulumi.Context, cfg *config.Config) (WorkloadTarget, error
 	if err != nil {
 		return WorkloadTarget{}, err
 	}
-	return WorkloadTarget{Provider: p, RegistryEndpoint: pulumi.String(cfg.Registry.Endpoint)}, nil
+	target.Provider = p
+	return target, nil
+}
+
+// clusterIdentifier tells the Kubernetes provider which cluster a kubeconfig
+// reaches, so that a renewed credential (new token or certificate, same
+// cluster) updates the provider in place instead of replacing it with
+// every object it manages: ack-platform:local.clusterIdentifier, else the
+// kubeconfig's server URL (not a secret, so it is unwrapped for the diff).
+func clusterIdentifier(cfg *config.Config, kubeconfig pulumi.StringOutput, referenced bool) pulumi.StringInput {
+	switch {
+	case cfg.Local.ClusterIdentifier != "":
+		return pulumi.String(cfg.Local.ClusterIdentifier)
+	case referenced:
+		return pulumi.Unsecret(kubeconfig.ApplyT(config.KubeconfigServer)).(pulumi.StringOutput)
+	default:
+		return pulumi.String(cfg.Local.Server)
+	}
+}
+
+// localPlatform is a platform stack on the local target: it creates
+// nothing and stands in for a platform stack, so workload stacks on the
+// local target find their cluster through a StackReference exactly as the
+// cloud ones do. It exports the kubeconfig of ack-platform:kubeconfig (a
+// secret), its server as the API endpoint and cluster id, and the
+// registry; it exports no VPC, load balancer or RRSA ids, which a local
+// cluster does not have.
+func localPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) error {
+	kubeconfig := cfg.Local.Kubeconfig
+	server := pulumi.String(cfg.Local.Server)
+	id := pulumi.StringInput(server)
+	if cfg.Local.ClusterIdentifier != "" {
+		id = pulumi.String(cfg.Local.ClusterIdentifier)
+	}
+	outputs[stackout.Kubeconfig] = pulumi.ToSecret(kubeconfig)
+	outputs[stackout.ClusterID] = id
+	outputs[stackout.ClusterReady] = id
+	outputs[stackout.APIServerEndpoint] = server
+	outputs[stackout.Region] = pulumi.String("local")
+	outputs[stackout.RegistryEndpoint] = pulumi.String(cfg.Registry.Endpoint)
+	outputs[stackout.RegistryVpcEndpoint] = pulumi.String(cfg.Registry.Endpoint)
+	return nil
 }
 
 // skipAwait annotates every Kubernetes object with pulumi.com/skipAwait, so

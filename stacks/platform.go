@@ -7,7 +7,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/ack-platform/ack-platform/components/access"
 	"github.com/ack-platform/ack-platform/components/cluster"
 	"github.com/ack-platform/ack-platform/components/loadbalancer"
 	"github.com/ack-platform/ack-platform/components/network"
@@ -58,27 +57,17 @@ func (o *PlatformOutputs) Map() pulumi.Map {
 	}
 }
 
-// deployPlatform builds the Alibaba Cloud layer and cluster access, adds to
-// outputs what operators and other stacks need, and hands the workload layer
-// its provider, load balancer and registry.
-func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) (WorkloadTarget, error) {
+// deployPlatform builds the Alibaba Cloud layer of a platform stack and
+// adds to outputs what operators and the workload stacks need (names in
+// stacks/outputs). It holds no cluster credential: each workload stack
+// fetches its own.
+func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) error {
 	out, err := buildPlatform(ctx, cfg)
 	if err != nil {
-		return WorkloadTarget{}, err
-	}
-	// The Kubernetes provider, and so every workload, waits for what pods
-	// need, not merely for the cluster id.
-	acc, err := access.NewAccess(ctx, cfg.Stack+"-access", &access.AccessArgs{ClusterID: out.ClusterReady})
-	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("cluster access: %w", err)
+		return err
 	}
 	maps.Copy(outputs, out.Map())
-	outputs["kubeconfig"] = acc.Kubeconfig
-	return WorkloadTarget{
-		Provider:         acc.Provider,
-		LoadBalancerID:   out.SlbID,
-		RegistryEndpoint: out.RegistryVpcEndpoint,
-	}, nil
+	return nil
 }
 
 // buildPlatform registers the platform layer: network, registry, cluster
@@ -88,9 +77,9 @@ func buildPlatform(ctx *pulumi.Context, cfg *config.Config) (*PlatformOutputs, e
 	prod := cfg.Tier == config.TierProd
 	// Cloud names carry project and stack so two stacks in one account
 	// never collide; logical names only need the stack.
-	cloudName := cfg.Project + "-" + cfg.Stack
-	name := cfg.Stack
-	tags := map[string]string{"project": cfg.Project, "stack": cfg.Stack, "managed-by": "pulumi"}
+	cloudName := cfg.Project + "-" + cfg.Name
+	name := cfg.Name
+	tags := map[string]string{"project": cfg.Project, "stack": cfg.Name, "managed-by": "pulumi"}
 	maps.Copy(tags, p.Tags)
 
 	net, err := network.NewNetwork(ctx, name+"-network", &network.NetworkArgs{

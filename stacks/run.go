@@ -18,20 +18,30 @@ func Run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// Build registers every resource of the stack: validated config, then the
-// platform (or the local target), then the workloads. It returns the stack
-// outputs instead of exporting them so tests can inspect them. Nothing is
-// registered when the config is invalid.
+// Build registers every resource of the stack: validated config, then
+// either the platform layer (a platform stack) or the cluster access and
+// the workloads (a workload stack). It returns the stack outputs instead of
+// exporting them so tests can inspect them. Nothing is registered when the
+// config is invalid.
 func Build(ctx *pulumi.Context) (pulumi.Map, error) {
 	cfg, err := config.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
 	outputs := pulumi.Map{}
+	if cfg.Layer == config.LayerPlatform {
+		switch cfg.Target {
+		case config.TargetAlicloud:
+			err = deployPlatform(ctx, cfg, outputs)
+		case config.TargetLocal:
+			err = localPlatform(ctx, cfg, outputs)
+		}
+		return outputs, err
+	}
 	var target WorkloadTarget
 	switch cfg.Target {
 	case config.TargetAlicloud:
-		target, err = deployPlatform(ctx, cfg, outputs)
+		target, err = clusterTarget(ctx, cfg)
 	case config.TargetLocal:
 		target, err = localTarget(ctx, cfg)
 	}

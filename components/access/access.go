@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-alicloud/sdk/v3/go/alicloud/cs"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultCredentialMinutes bounds the kubeconfig's lifetime: long enough for
@@ -24,6 +25,12 @@ type AccessArgs struct {
 	// CredentialMinutes is the kubeconfig lifetime, 15-4320 (ACK's bounds).
 	// Default DefaultCredentialMinutes.
 	CredentialMinutes int
+	// Server, when set, replaces the API server address of the returned
+	// kubeconfig. The provider's getClusterCredential asks
+	// DescribeClusterUserKubeconfig with PrivateIpAddress=false, the
+	// credential "for connecting over the Internet"; a runner inside the
+	// VPC reaches the cluster's private endpoint instead (docs/stacks.md).
+	Server pulumi.StringInput
 }
 
 // Access is the component.
@@ -60,7 +67,13 @@ func NewAccess(ctx *pulumi.Context, name string, args *AccessArgs, opts ...pulum
 		ClusterId:                args.ClusterID,
 		TemporaryDurationMinutes: pulumi.Int(minutes),
 	}, pulumi.Parent(comp))
-	comp.Kubeconfig = pulumi.ToSecret(cred.KubeConfig()).(pulumi.StringOutput)
+	kubeconfig := cred.KubeConfig()
+	if args.Server != nil {
+		kubeconfig = pulumi.All(kubeconfig, args.Server).ApplyT(func(v []any) (string, error) {
+			return withServer(v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput)
+	}
+	comp.Kubeconfig = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
 
 	// A fresh credential changes the provider's kubeconfig on every run.
 	// Pinning clusterIdentifier to the ACK cluster id tells the Kubernetes
@@ -82,4 +95,28 @@ func NewAccess(ctx *pulumi.Context, name string, args *AccessArgs, opts ...pulum
 		return nil, err
 	}
 	return comp, nil
+}
+
+// withServer points every cluster of a kubeconfig at server, keeping its
+// CA and user credentials.
+func withServer(kubeconfig, server string) (string, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(kubeconfig), &doc); err != nil {
+		// The parser's message may quote the document: never echo a credential.
+		return "", errors.New("the cluster credential is not a kubeconfig")
+	}
+	clusters, _ := doc["clusters"].([]any)
+	if len(clusters) == 0 {
+		return "", errors.New("the cluster credential names no cluster")
+	}
+	for _, c := range clusters {
+		entry, _ := c.(map[string]any)
+		cluster, _ := entry["cluster"].(map[string]any)
+		if cluster == nil {
+			return "", errors.New("the cluster credential has a cluster entry without settings")
+		}
+		cluster["server"] = server
+	}
+	out, err := yaml.Marshal(doc)
+	return string(out), err
 }

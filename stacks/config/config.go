@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ const Namespace = "ack-platform"
 
 // Keys are the program's own top-level keys; any other key of the namespace
 // is a secret that one of these refers to by name (TLS, secretEnv, ...).
-var Keys = []string{"tier", "target", "platform", "registry", "local", "kubeconfig", "catalog", "environments", "ingress", "nacos", "mirror"}
+var Keys = []string{"layer", "tier", "target", "platformStack", "clusterEndpoint", "name", "platform", "registry", "local", "kubeconfig", "catalog", "environments", "ingress", "nacos", "mirror"}
 
 // Tier decides which safety rules apply.
 type Tier string
@@ -45,16 +46,60 @@ const (
 	TargetLocal Target = "local"
 )
 
+// Layer is what a stack deploys: its share of the program's layers.
+type Layer string
+
+const (
+	// LayerPlatform is a platform stack, one per cluster: the Alibaba Cloud
+	// layer (VPC, cluster, node pools, add-ons, registry, load balancer) and
+	// the outputs its workload stacks read. It needs cloud credentials only,
+	// no network path into the VPC.
+	LayerPlatform Layer = "platform"
+	// LayerWorkloads is a workload stack, one per environment: cluster
+	// access and the Kubernetes layer, on the cluster of the platform stack
+	// named by ack-platform:platformStack (or a kubeconfig, local target).
+	LayerWorkloads Layer = "workloads"
+)
+
+// Cluster endpoints a workload stack can reach its API server through.
+const (
+	EndpointPrivate = "private"
+	EndpointPublic  = "public"
+)
+
 // Config is the whole configuration of one stack.
 type Config struct {
 	Project string
 	Stack   string
+	// ClusterEndpoint: key ack-platform:clusterEndpoint, which API server
+	// endpoint a workload stack on the alicloud target talks to: "private"
+	// (default: the platform stack's apiServerEndpoint, for a runner inside
+	// the VPC) or "public" (the Internet endpoint of the credential ACK
+	// returns, for a cluster whose public endpoint sits behind an
+	// allow-list).
+	ClusterEndpoint string
+	// Name: key ack-platform:name, what a platform stack's resources are
+	// named after: logical names <name>-network, <name>-cluster, ..., cloud
+	// names <project>-<name>, and the default ACR instance name. Default:
+	// the stack name. A platform stack moved out of a stack of the former
+	// combined layout keeps that stack's name (dev, prod), so nothing is
+	// renamed or recreated (docs/migration.md).
+	Name string
 	// Region comes from the alicloud provider's own key, alicloud:region.
 	Region string
+	// Layer: key ack-platform:layer, "workloads" (default) or "platform".
+	Layer Layer
 	// Tier: key ack-platform:tier, "prod" or "nonprod" (default).
 	Tier Tier
 	// Target: key ack-platform:target, "alicloud" (default) or "local".
 	Target Target
+	// PlatformStack: key ack-platform:platformStack, the fully qualified
+	// name (organization/ack-platform/platform-nonprod on a self-managed
+	// backend) of the platform stack whose cluster a workload stack deploys
+	// to. Required for a workload stack on the alicloud target; optional on
+	// the local target, where the cluster's kubeconfig then comes from that
+	// stack's kubeconfig output instead of ack-platform:kubeconfig.
+	PlatformStack string
 	// Platform: key ack-platform:platform, required for the alicloud target.
 	Platform *Platform
 	// Registry: key ack-platform:registry.
@@ -77,6 +122,15 @@ type Local struct {
 	// nothing ever becomes ready there; set true for a cluster that runs
 	// pods (kind, minikube, a spare ACK cluster).
 	AwaitReadiness bool `json:"awaitReadiness"`
+	// ClusterIdentifier names the cluster behind the kubeconfig for the
+	// Kubernetes provider: a new kubeconfig for the same identifier (a
+	// renewed credential) updates the provider in place instead of
+	// replacing it and every object it manages. Default: the server URL
+	// of the kubeconfig's current context.
+	ClusterIdentifier string `json:"clusterIdentifier"`
+	// Server is the API server URL of ack-platform:kubeconfig, read at
+	// validation so a kubeconfig without one is refused under its key.
+	Server string `json:"-"`
 	// Kubeconfig is read from the secret key ack-platform:kubeconfig; when
 	// set, workloads are applied to that cluster instead of rendered.
 	Kubeconfig pulumi.StringOutput `json:"-"`
@@ -150,11 +204,17 @@ func Parse(project, stack, region string, r Reader) (*Config, error) {
 	var ps Problems
 	cfg := &Config{Project: project, Stack: stack, Region: region}
 
+	cfg.Layer = Layer(orDefault(r.Get("layer"), string(LayerWorkloads)))
 	cfg.Tier = Tier(orDefault(r.Get("tier"), string(TierNonProd)))
 	if cfg.Tier != TierProd && cfg.Tier != TierNonProd {
 		ps.Addf(key("tier"), "%q is not one of prod, nonprod", cfg.Tier)
 	}
 	cfg.Target = Target(orDefault(r.Get("target"), string(TargetAlicloud)))
+	cfg.PlatformStack = r.Get("platformStack")
+	cfg.Name = orDefault(r.Get("name"), stack)
+	if r.Get("name") != "" && cfg.Layer != LayerPlatform {
+		ps.Addf(key("name"), "only a platform stack names its resources after it; remove this key")
+	}
 
 	decode(&ps, r, "registry", &cfg.Registry)
 	decode(&ps, r, "local", &cfg.Local)
@@ -165,18 +225,30 @@ func Parse(project, stack, region string, r Reader) (*Config, error) {
 		if region == "" {
 			ps.Addf("alicloud:region", "set the region, e.g. `pulumi config set alicloud:region cn-hangzhou`")
 		}
-		cfg.Platform = &Platform{}
-		if r.Get("platform") == "" {
-			ps.Addf(key("platform"), "required for the alicloud target")
-		} else {
-			decode(&ps, r, "platform", cfg.Platform)
+		if r.Get("local") != "" {
+			ps.Addf(key("local"), "only read on the local target; remove this key")
 		}
 	case TargetLocal:
 		if r.Get("platform") != "" {
 			ps.Addf(key("platform"), "the local target creates no cloud resource; remove this key")
 		}
+		if raw := r.Get("kubeconfig"); raw != "" {
+			server, err := KubeconfigServer(raw)
+			if err != nil {
+				ps.Addf(key("kubeconfig"), "%v", err)
+			}
+			cfg.Local.Server = server
+		}
 	default:
 		ps.Addf(key("target"), "%q is not one of alicloud, local", cfg.Target)
+	}
+	switch cfg.Layer {
+	case LayerPlatform:
+		cfg.parsePlatformLayer(&ps, r)
+	case LayerWorkloads:
+		cfg.parseWorkloadLayer(&ps, r)
+	default:
+		ps.Addf(key("layer"), "%q is not one of platform, workloads", cfg.Layer)
 	}
 	if len(ps) > 0 {
 		// A value that did not decode would only cascade into misleading
@@ -192,23 +264,85 @@ func Parse(project, stack, region string, r Reader) (*Config, error) {
 	return cfg, nil
 }
 
+// parsePlatformLayer checks the keys of a platform stack: the cloud layer
+// on the alicloud target, a stand-in that only exports a kubeconfig's
+// cluster on the local target; never an environment.
+func (c *Config) parsePlatformLayer(ps *Problems, r Reader) {
+	if c.PlatformStack != "" {
+		ps.Addf(key("platformStack"), "a platform stack is the one workload stacks refer to; it names no platform stack itself: remove this key (ack-platform:layer is platform)")
+	}
+	for _, k := range []string{"environments", "ingress", "nacos", "clusterEndpoint"} {
+		if r.Get(k) != "" {
+			ps.Addf(key(k), "a platform stack deploys no workloads: move this key to the workload stacks' files (ack-platform:layer is platform)")
+		}
+	}
+	if c.Target == TargetAlicloud {
+		c.Platform = &Platform{}
+		if r.Get("platform") == "" {
+			ps.Addf(key("platform"), "required for a platform stack on the alicloud target")
+		} else {
+			decode(ps, r, "platform", c.Platform)
+		}
+	}
+	if c.Target == TargetLocal && r.Get("kubeconfig") == "" {
+		ps.Addf(key("kubeconfig"), "a local platform stack stands in for a cluster: set the cluster's kubeconfig with `pulumi config set --secret ack-platform:kubeconfig < kubeconfig`")
+	}
+}
+
+// parseWorkloadLayer checks the keys of a workload stack: the cluster comes
+// from the platform stack (alicloud target) or a kubeconfig (local target).
+func (c *Config) parseWorkloadLayer(ps *Problems, r Reader) {
+	pk := key("platformStack")
+	if reg := c.Registry; c.PlatformStack != "" &&
+		(reg.Edition != "" || reg.InstanceName != "" || reg.InstanceType != "" || reg.Stack != "" || reg.Endpoint != "") {
+		ps.Addf(key("registry"), "the registry belongs to the platform stack (its registryVpcEndpoint output); a workload stack only sets registry.namespace")
+	}
+	if c.PlatformStack != "" && strings.Count(c.PlatformStack, "/") != 2 {
+		ps.Addf(pk, "%q is not a fully qualified stack name such as organization/ack-platform/platform-nonprod", c.PlatformStack)
+	}
+	switch c.Target {
+	case TargetAlicloud:
+		c.ClusterEndpoint = orDefault(r.Get("clusterEndpoint"), EndpointPrivate)
+		if c.ClusterEndpoint != EndpointPrivate && c.ClusterEndpoint != EndpointPublic {
+			ps.Addf(key("clusterEndpoint"), "%q is not one of private, public", c.ClusterEndpoint)
+		}
+		if c.PlatformStack == "" {
+			ps.Addf(pk, "a workload stack on the alicloud target finds its cluster through its platform stack: set it, e.g. organization/ack-platform/platform-nonprod")
+		}
+		if r.Get("platform") != "" {
+			ps.Addf(key("platform"), "the cluster belongs to the platform stack named by ack-platform:platformStack: move this key to that stack's file (ack-platform:layer is workloads)")
+		}
+	case TargetLocal:
+		if r.Get("clusterEndpoint") != "" {
+			ps.Addf(key("clusterEndpoint"), "only read by a workload stack on the alicloud target; remove this key")
+		}
+		if c.PlatformStack != "" && r.Get("kubeconfig") != "" {
+			ps.Addf(key("kubeconfig"), "the kubeconfig comes from the platform stack named by ack-platform:platformStack; remove one of the two")
+		}
+	}
+}
+
 func (c *Config) setDefaults() {
 	if c.Platform != nil {
 		c.Platform.setDefaults(c.Tier)
 	}
 	r := &c.Registry
-	if r.Edition == "" {
+	switch {
+	case c.Layer == LayerWorkloads && c.PlatformStack != "":
+		// A workload stack pulls from the registry its platform stack
+		// owns or references, and learns the endpoint from its outputs.
+		r.Edition, r.Stack = EditionStack, c.PlatformStack
+	case r.Edition == "" && c.Target == TargetLocal:
+		r.Edition = EditionExternal
+	case r.Edition == "":
 		r.Edition = EditionPersonal
-		if c.Target == TargetLocal {
-			r.Edition = EditionExternal
-		}
 	}
 	if r.Namespace == "" {
 		r.Namespace = c.Project
 	}
 	if r.Edition == EditionEnterprise {
 		if r.InstanceName == "" {
-			r.InstanceName = c.Project + "-" + c.Stack
+			r.InstanceName = c.Project + "-" + c.Name
 		}
 		if r.InstanceType == "" {
 			r.InstanceType = "Basic"
@@ -228,6 +362,7 @@ func (c *Config) setDefaults() {
 
 func (c *Config) validate(ps *Problems, r Reader) {
 	checkLabel(ps, "stack", c.Stack)
+	checkLabel(ps, key("name"), c.Name)
 	if c.Platform != nil {
 		c.Platform.validate(ps, c, key("platform"))
 	}
@@ -258,14 +393,27 @@ func (c *Config) validate(ps *Problems, r Reader) {
 		ps.Addf(k+".edition", "cloud stacks pull from the project's ACR (enterprise, personal or stack)")
 	}
 	checkLabel(ps, k+".namespace", reg.Namespace)
-	c.Workloads.validate(ps, c, r)
+	if c.Layer == LayerWorkloads {
+		c.Workloads.validate(ps, c, r)
+	}
 }
 
-// decode strictly decodes the object at key into dst: an unknown field is a
-// typo that would otherwise be silently ignored.
+// decode strictly decodes the object at key into dst. An unknown field is a
+// typo that would otherwise be silently ignored: every unknown field and
+// every value of the wrong type is reported under its full key, all at once.
 func decode(ps *Problems, r Reader, k string, dst any) {
 	raw := r.Get(k)
 	if raw == "" {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		ps.Addf(key(k), "malformed value: %v", err)
+		return
+	}
+	before := len(*ps)
+	checkShape(ps, key(k), v, reflect.TypeOf(dst).Elem())
+	if len(*ps) > before {
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))

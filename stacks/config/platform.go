@@ -128,7 +128,9 @@ type MaintenanceWindow struct {
 
 // Addon is one ACK component managed as cs.KubernetesAddon.
 type Addon struct {
-	Name    string `json:"name"`
+	// Name is the ACK add-on name, e.g. csi-plugin.
+	Name string `json:"name"`
+	// Version pins the add-on version; default: ACK's current one.
 	Version string `json:"version,omitempty"`
 	// Config is the add-on's JSON configuration.
 	Config string `json:"config,omitempty"`
@@ -150,7 +152,8 @@ type NodePool struct {
 	DesiredSize *int `json:"desiredSize,omitempty"`
 	// Labels and Taints go onto every node of the pool.
 	Labels map[string]string `json:"labels,omitempty"`
-	Taints []Taint           `json:"taints,omitempty"`
+	// Taints keep pods without a matching toleration off the pool.
+	Taints []Taint `json:"taints,omitempty"`
 	// Spot runs the pool on preemptible instances (never in prod).
 	Spot bool `json:"spot,omitempty"`
 	// UpgradeParallelism is how many nodes an upgrade replaces at once
@@ -163,14 +166,19 @@ type NodePool struct {
 
 // Autoscaling bounds a pool that the cluster autoscaler sizes.
 type Autoscaling struct {
+	// Min is the fewest nodes of the pool.
 	Min int `json:"min"`
+	// Max is the most nodes the autoscaler adds.
 	Max int `json:"max"`
 }
 
 // Taint is a node taint.
 type Taint struct {
-	Key    string `json:"key"`
-	Value  string `json:"value,omitempty"`
+	// Key of the taint.
+	Key string `json:"key"`
+	// Value of the taint (optional).
+	Value string `json:"value,omitempty"`
+	// Effect is NoSchedule, PreferNoSchedule or NoExecute.
 	Effect string `json:"effect"`
 }
 

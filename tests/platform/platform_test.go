@@ -73,7 +73,7 @@ func inputsOf(res []harness.Resource, key string) []string {
 
 func TestDevStackPlatform(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "dev", nil)
+	res := harness.MustRun(t, "platform-nonprod", nil)
 
 	zones := []string{"cn-hangzhou-i", "cn-hangzhou-j"}
 	counts := map[string]int{
@@ -145,16 +145,16 @@ func TestDevStackPlatform(t *testing.T) {
 	assert.Equal(t, "off", str(slb.Input("deleteProtection")))
 
 	ref := res.OfType(tStackRef)[0]
-	assert.Equal(t, "organization/ack-platform/prod", str(ref.Input("name")))
+	assert.Equal(t, "organization/ack-platform/platform-prod", str(ref.Input("name")))
 
-	assertCredentialCall(t, res)
+	assertNoCredential(t, res)
 	assertStructure(t, res)
 	assertOutputs(t, res)
 }
 
 func TestProdStackPlatform(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 
 	counts := map[string]int{
 		tVPC: 1, tSwitch: 6, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 6,
@@ -185,7 +185,7 @@ func TestProdStackPlatform(t *testing.T) {
 	assert.True(t, pools["stateful"].Input("scalingConfig").IsNull())
 	assert.NotContains(t, pools["stateful"].IgnoreChanges, "desiredSize")
 
-	assertCredentialCall(t, res)
+	assertNoCredential(t, res)
 	assertStructure(t, res)
 	assertOutputs(t, res)
 	assert.Len(t, res.Outputs["imageRepositories"].Value, len(repos))
@@ -195,7 +195,7 @@ func TestProdStackPlatform(t *testing.T) {
 // regression names the invariant it breaks.
 func TestProdInvariants(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 
 	t.Run("protect on what must never be lost", func(t *testing.T) {
 		for _, typ := range []string{tVPC, tCluster, tSLB, tEEInstance, tEENS} {
@@ -259,22 +259,14 @@ func assertDeleteOptionsRetainSLB(t *testing.T, c harness.Resource) {
 	assert.Equal(t, "retain", modes["SLS_Data"])
 }
 
-func assertCredentialCall(t *testing.T, res *harness.Result) {
+// assertNoCredential: a platform stack never fetches or keeps a cluster
+// credential; each workload stack fetches its own.
+func assertNoCredential(t *testing.T, res *harness.Result) {
 	t.Helper()
-	var n int
 	for _, c := range res.Calls {
-		if c.Token == credential {
-			n++
-			minutes := c.Args["temporaryDurationMinutes"].NumberValue()
-			assert.True(t, minutes >= 15 && minutes <= 240, "kubeconfig lifetime %v minutes is bounded", minutes)
-		}
+		assert.NotEqual(t, credential, c.Token, "a platform stack fetches no cluster credential")
 	}
-	assert.Equal(t, 1, n, "one cluster credential fetched")
-	provs := res.OfType(tK8sProv)
-	require.Len(t, provs, 1)
-	kc := provs[0].Input("kubeconfig")
-	assert.True(t, kc.IsSecret(), "the provider's kubeconfig input is a secret")
-	assert.NotEmpty(t, str(provs[0].Input("clusterIdentifier")), "clusterIdentifier keeps the provider from being replaced when the credential rotates")
+	assert.Empty(t, res.OfType(tK8sProv), "a platform stack has no Kubernetes provider")
 }
 
 // assertStructure checks that every cloud resource is the child of a
@@ -297,16 +289,13 @@ func assertStructure(t *testing.T, res *harness.Result) {
 
 func assertOutputs(t *testing.T, res *harness.Result) {
 	t.Helper()
-	for _, k := range []string{"clusterId", "clusterReady", "apiServerEndpoint", "kubeconfig", "vpcId", "egressIp", "slbId", "slbAddress",
+	for _, k := range []string{"clusterId", "clusterReady", "apiServerEndpoint", "vpcId", "egressIp", "slbId", "slbAddress",
 		"registryEndpoint", "registryVpcEndpoint", "registryInstanceId", "imageRepositories", "rrsaIssuer", "rrsaProviderArn", "region"} {
 		require.Contains(t, res.Outputs, k)
 	}
-	assert.True(t, res.Outputs["kubeconfig"].Secret, "kubeconfig output is secret")
-	assert.Contains(t, res.Outputs["kubeconfig"].Value, harness.KubeconfigCanary)
+	assert.NotContains(t, res.Outputs, "kubeconfig", "a platform stack exports no credential")
+	assert.Equal(t, res.Outputs["clusterId"].Value, res.Outputs["clusterReady"].Value, "clusterReady is the cluster id, once what pods need exists")
 	for k, o := range res.Outputs {
-		if k == "kubeconfig" {
-			continue
-		}
 		b, _ := json.Marshal(o.Value)
 		assert.NotContains(t, string(b), harness.KubeconfigCanary, "output %s leaks the kubeconfig", k)
 	}

@@ -14,7 +14,7 @@ import (
 // them, and the cloud's own deletion protection where the API has one.
 func TestProdProtection(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 
 	// type -> why losing it hurts, and the input (with its protected value)
 	// of the cloud's deletion protection, if the API has one.
@@ -60,7 +60,7 @@ func TestProdProtection(t *testing.T) {
 
 	// The same resources in dev carry no protection, so dev can be torn
 	// down and rebuilt: the guard above is about prod, not an accident.
-	dev := harness.MustRun(t, "dev", nil)
+	dev := harness.MustRun(t, "platform-nonprod", nil)
 	for _, typ := range []string{tVPC, tNAT, tEIP, tCluster, tNodePool, tSLB, tVpcLink} {
 		for _, r := range dev.OfType(typ) {
 			assert.False(t, r.Protect, "dev %s %s", typ, r.Name)

@@ -29,7 +29,7 @@ func dependsOn(r harness.Resource, typ, name string) bool {
 
 func TestRuleSecurityGroupManagedByACK(t *testing.T) {
 	t.Parallel()
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range []string{"platform-nonprod", "platform-prod"} {
 		res := harness.MustRun(t, stack, nil)
 		assert.Empty(t, res.OfType("alicloud:ecs/securityGroup:SecurityGroup"), "%s: no hand-made group: ACK adds no rules to a group it is given", stack)
 		c := res.OfType(tCluster)[0]
@@ -42,7 +42,7 @@ func TestRuleSecurityGroupManagedByACK(t *testing.T) {
 
 func TestRuleClbBillingPayByCLCU(t *testing.T) {
 	t.Parallel()
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range []string{"platform-nonprod", "platform-prod"} {
 		slb := harness.MustRun(t, stack, nil).OfType(tSLB)[0]
 		assert.Equal(t, "PayByCLCU", str(slb.Input("instanceChargeType")), stack)
 		assert.Equal(t, "PayByTraffic", str(slb.Input("internetChargeType")), stack)
@@ -54,7 +54,7 @@ func TestRuleClbBillingPayByCLCU(t *testing.T) {
 
 func TestRuleRegistryVpcLinked(t *testing.T) {
 	t.Parallel()
-	prod := harness.MustRun(t, "prod", nil)
+	prod := harness.MustRun(t, "platform-prod", nil)
 	link := prod.OfType(tVpcLink)
 	require.Len(t, link, 1)
 	assert.Equal(t, "prod-network-vpc-id", str(link[0].Input("vpcId")), "prod links its own VPC")
@@ -63,18 +63,18 @@ func TestRuleRegistryVpcLinked(t *testing.T) {
 	assert.Equal(t, "Registry", str(link[0].Input("moduleName")))
 	assert.True(t, link[0].Input("enableCreateDnsRecordInPvzt").BoolValue(), "the VPC endpoint name must resolve")
 
-	dev := harness.MustRun(t, "dev", nil)
+	dev := harness.MustRun(t, "platform-nonprod", nil)
 	link = dev.OfType(tVpcLink)
 	require.Len(t, link, 1)
 	assert.Equal(t, "dev-network-vpc-id", str(link[0].Input("vpcId")), "non-prod links its VPC to prod's instance")
-	assert.Equal(t, "cri-acmeprod", str(link[0].Input("instanceId")), "the instance id comes from the owning stack")
-	assert.Equal(t, "cri-acmeprod", dev.Outputs["registryInstanceId"].Value)
+	assert.Equal(t, "prod-registry-instance-id", str(link[0].Input("instanceId")), "the instance id comes from the owning stack, platform-prod")
+	assert.Equal(t, "prod-registry-instance-id", dev.Outputs["registryInstanceId"].Value)
 }
 
 func TestRuleRegistryInternetEndpointClosedByDefault(t *testing.T) {
 	t.Parallel()
-	assert.Empty(t, harness.MustRun(t, "prod", nil).OfType(tInternetEP), "no CI allow-list: the internet endpoint stays off")
-	res := harness.MustRun(t, "prod", platformOverride(t, "prod", func(p map[string]any) {
+	assert.Empty(t, harness.MustRun(t, "platform-prod", nil).OfType(tInternetEP), "no CI allow-list: the internet endpoint stays off")
+	res := harness.MustRun(t, "platform-prod", platformOverride(t, "platform-prod", func(p map[string]any) {
 		sub(p, "registryAccess")["ciPushCidrs"] = []any{"203.0.113.0/28"}
 	}))
 	eps := res.OfType(tInternetEP)
@@ -102,14 +102,16 @@ func helperConfig(t *testing.T, res *harness.Result) map[string]any {
 
 func TestRuleCredentialHelperConfigured(t *testing.T) {
 	t.Parallel()
-	cfg := helperConfig(t, harness.MustRun(t, "dev", nil))
+	cfg := helperConfig(t, harness.MustRun(t, "platform-nonprod", nil))
 	inst := cfg["AcrInstanceInfo"].([]any)[0].(map[string]any)
-	assert.Equal(t, "cri-acmeprod", inst["instanceId"], "dev pulls from prod's instance")
+	assert.Equal(t, "prod-registry-instance-id", inst["instanceId"], "non-prod pulls from platform-prod's instance")
 	assert.Equal(t, "cn-hangzhou", inst["regionId"])
-	assert.ElementsMatch(t, []string{"dev", "test", "staging"}, strings.Split(cfg["watchNamespace"].(string), ","), "every environment namespace of the stack")
+	// A platform stack holds no environment: with no namespace given, the
+	// helper serves every namespace of the cluster.
+	assert.Equal(t, "all", cfg["watchNamespace"])
 	assert.Equal(t, "default", cfg["serviceAccount"])
 
-	cfg = helperConfig(t, harness.MustRun(t, "prod", platformOverride(t, "prod", func(p map[string]any) {
+	cfg = helperConfig(t, harness.MustRun(t, "platform-prod", platformOverride(t, "platform-prod", func(p map[string]any) {
 		ra := sub(p, "registryAccess")
 		ra["namespaces"], ra["serviceAccounts"] = []any{"prod", "jobs"}, []any{"default", "runner"}
 	})))
@@ -118,15 +120,8 @@ func TestRuleCredentialHelperConfigured(t *testing.T) {
 	assert.Equal(t, "default,runner", cfg["serviceAccount"])
 	assert.Equal(t, "15m", cfg["expiringThreshold"])
 
-	// With no environment pulling through the helper and no namespace
-	// given, it serves every namespace.
-	cfg = helperConfig(t, harness.MustRun(t, "dev", map[string]string{
-		"ack-platform:environments": devEnvironmentsPulling(t, "none"),
-	}))
-	assert.Equal(t, "all", cfg["watchNamespace"])
-
 	// The managed edition is configured the same way.
-	res := harness.MustRun(t, "prod", platformOverride(t, "prod", func(p map[string]any) {
+	res := harness.MustRun(t, "platform-prod", platformOverride(t, "platform-prod", func(p map[string]any) {
 		a := defaultAddons()
 		a[3] = map[string]any{"name": "managed-aliyun-acr-credential-helper"}
 		sub(p, "cluster")["addons"] = a
@@ -143,7 +138,7 @@ func TestRuleCredentialHelperConfigured(t *testing.T) {
 
 func TestRuleClusterAutoscalerEnabled(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "dev", nil)
+	res := harness.MustRun(t, "platform-nonprod", nil)
 	as := res.OfType(tAutoscaler)
 	require.Len(t, as, 1, "autoscaling pools need the cluster's autoscaler")
 	assert.Equal(t, "cluster-autoscaler", str(as[0].Input("scalerType")))
@@ -159,7 +154,7 @@ func TestRuleClusterAutoscalerEnabled(t *testing.T) {
 		assert.True(t, dependsOn(comp, tAutoscaler, as[0].Name), "pool %s is created after the autoscaler config", p.Name)
 	}
 	// A stack without autoscaling pools gets no autoscaler.
-	fixed := harness.MustRun(t, "dev", platformOverride(t, "dev", func(p map[string]any) {
+	fixed := harness.MustRun(t, "platform-nonprod", platformOverride(t, "platform-nonprod", func(p map[string]any) {
 		for i := range p["nodePools"].([]any) {
 			delete(pool(p, i), "autoscaling")
 			pool(p, i)["desiredSize"] = 2
@@ -170,13 +165,15 @@ func TestRuleClusterAutoscalerEnabled(t *testing.T) {
 
 func TestRuleClusterReadyWaitsForPodPrerequisites(t *testing.T) {
 	t.Parallel()
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range []string{"platform-nonprod", "platform-prod"} {
 		res := harness.MustRun(t, stack, nil)
-		prov := res.OfType(tK8sProv)
-		require.Len(t, prov, 1)
+		// Workload stacks fetch their credential from clusterReady, so it
+		// must wait for everything pods need.
+		ready := harness.Resource{Dependencies: res.Outputs["clusterReady"].Dependencies}
 		for _, typ := range []string{tNodePool, tAddon, tVpcLink, tCluster} {
+			require.NotEmpty(t, res.OfType(typ), "%s: %s", stack, typ)
 			for _, r := range res.OfType(typ) {
-				assert.True(t, dependsOn(prov[0], typ, r.Name), "%s: the Kubernetes provider waits for %s %s", stack, typ, r.Name)
+				assert.True(t, dependsOn(ready, typ, r.Name), "%s: clusterReady waits for %s %s", stack, typ, r.Name)
 			}
 		}
 		assert.Equal(t, res.Outputs["clusterId"].Value, res.Outputs["clusterReady"].Value, "clusterReady is the cluster id once ready")
@@ -185,7 +182,7 @@ func TestRuleClusterReadyWaitsForPodPrerequisites(t *testing.T) {
 
 func TestRuleAddonSet(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 	c := res.OfType(tCluster)[0]
 	assert.Equal(t, []string{"terway-eniip"}, namesOf(c.Input("addons")), "the CNI is set once at creation")
 	names := inputsOf(res.OfType(tAddon), "name")
@@ -195,7 +192,7 @@ func TestRuleAddonSet(t *testing.T) {
 
 func TestRuleNodePoolRollingPolicy(t *testing.T) {
 	t.Parallel()
-	for _, p := range harness.MustRun(t, "prod", nil).OfType(tNodePool) {
+	for _, p := range harness.MustRun(t, "platform-prod", nil).OfType(tNodePool) {
 		m := obj(p.Input("management"))
 		assert.True(t, m["surge"].IsNull() && m["surgePercentage"].IsNull(), "%s: management.surge is deprecated", p.Name)
 		assert.Equal(t, 1.0, obj(p.Input("rollingPolicy"))["maxParallelism"].NumberValue(), p.Name)
@@ -204,7 +201,7 @@ func TestRuleNodePoolRollingPolicy(t *testing.T) {
 
 func TestRuleSpotRemedyNeedsCostOptimized(t *testing.T) {
 	t.Parallel()
-	for _, p := range harness.MustRun(t, "dev", nil).OfType(tNodePool) {
+	for _, p := range harness.MustRun(t, "platform-nonprod", nil).OfType(tNodePool) {
 		if str(p.Input("spotStrategy")) == "" {
 			assert.True(t, p.Input("spotInstanceRemedy").IsNull(), p.Name)
 			continue
@@ -216,9 +213,9 @@ func TestRuleSpotRemedyNeedsCostOptimized(t *testing.T) {
 
 func TestRuleKmsEncryptionExplicit(t *testing.T) {
 	t.Parallel()
-	c := harness.MustRun(t, "prod", nil).OfType(tCluster)[0]
+	c := harness.MustRun(t, "platform-prod", nil).OfType(tCluster)[0]
 	assert.True(t, c.Input("encryptionProviderKey").IsNull() && c.Input("disableEncryption").IsNull(), "no key, no encryption settings")
-	c = harness.MustRun(t, "prod", platformOverride(t, "prod", func(p map[string]any) {
+	c = harness.MustRun(t, "platform-prod", platformOverride(t, "platform-prod", func(p map[string]any) {
 		sub(p, "cluster")["kmsKeyId"] = "key-hzz62f1b0a1"
 	})).OfType(tCluster)[0]
 	assert.Equal(t, "key-hzz62f1b0a1", str(c.Input("encryptionProviderKey")))
@@ -228,7 +225,7 @@ func TestRuleKmsEncryptionExplicit(t *testing.T) {
 
 func TestRuleRrsaIssuerExported(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 	assert.True(t, res.OfType(tCluster)[0].Input("enableRrsa").BoolValue())
 	assert.Equal(t, "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/cprodcluster", res.Outputs["rrsaIssuer"].Value)
 	assert.Equal(t, "acs:ram::123:oidc-provider/ack-rrsa-cprodcluster", res.Outputs["rrsaProviderArn"].Value)
@@ -247,12 +244,12 @@ func TestRulePrivateKubeconfig(t *testing.T) {
 	_, err = cluster.PrivateKubeconfig("kind: Config\n", "https://10.0.0.10:6443")
 	assert.Error(t, err, "a kubeconfig without clusters is refused")
 	// The private API server: no public endpoint is asked for.
-	assert.False(t, harness.MustRun(t, "prod", nil).OfType(tCluster)[0].Input("slbInternetEnabled").BoolValue())
+	assert.False(t, harness.MustRun(t, "platform-prod", nil).OfType(tCluster)[0].Input("slbInternetEnabled").BoolValue())
 }
 
 func TestRuleNatSnatPerVswitch(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 	nat := res.OfType(tNAT)[0]
 	assert.Equal(t, "Enhanced", str(nat.Input("natType")))
 	assert.Equal(t, "PayAsYouGo", str(nat.Input("paymentType")))
@@ -275,7 +272,7 @@ func TestRuleNatSnatPerVswitch(t *testing.T) {
 
 func TestRuleTerwayPodVswitches(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", nil)
+	res := harness.MustRun(t, "platform-prod", nil)
 	c := res.OfType(tCluster)[0]
 	var pods []string
 	for _, s := range res.OfType(tSwitch) {
@@ -290,7 +287,7 @@ func TestRuleTerwayPodVswitches(t *testing.T) {
 
 func TestRuleMaintenanceWindow(t *testing.T) {
 	t.Parallel()
-	mw := obj(harness.MustRun(t, "prod", nil).OfType(tCluster)[0].Input("maintenanceWindow"))
+	mw := obj(harness.MustRun(t, "platform-prod", nil).OfType(tCluster)[0].Input("maintenanceWindow"))
 	assert.True(t, mw["enable"].BoolValue())
 	assert.Equal(t, "Tuesday", str(mw["weeklyPeriod"]))
 	assert.Regexp(t, `^[0-9]{4}-[0-9]{2}-[0-9]{2}T`, str(mw["maintenanceTime"]), "an RFC3339 time")
@@ -299,7 +296,7 @@ func TestRuleMaintenanceWindow(t *testing.T) {
 
 func TestRuleLogsAndAudit(t *testing.T) {
 	t.Parallel()
-	c := harness.MustRun(t, "prod", nil).OfType(tCluster)[0]
+	c := harness.MustRun(t, "platform-prod", nil).OfType(tCluster)[0]
 	assert.Subset(t, strs(c.Input("controlPlaneLogComponents")), []string{"apiserver", "kcm", "scheduler", "ccm"})
 	assert.Equal(t, "30", str(c.Input("controlPlaneLogTtl")))
 	assert.True(t, obj(c.Input("auditLogConfig"))["enabled"].BoolValue())
@@ -313,12 +310,12 @@ func TestRuleLogsAndAudit(t *testing.T) {
 
 func TestRuleDeletionProtection(t *testing.T) {
 	t.Parallel()
-	prod := harness.MustRun(t, "prod", nil)
+	prod := harness.MustRun(t, "platform-prod", nil)
 	assert.True(t, prod.OfType(tCluster)[0].Input("deletionProtection").BoolValue())
 	assert.True(t, prod.OfType(tNAT)[0].Input("deletionProtection").BoolValue())
 	assert.True(t, prod.OfType(tEIP)[0].Input("deletionProtection").BoolValue())
 	assert.Equal(t, "on", str(prod.OfType(tSLB)[0].Input("deleteProtection")))
-	dev := harness.MustRun(t, "dev", nil)
+	dev := harness.MustRun(t, "platform-nonprod", nil)
 	assert.False(t, dev.OfType(tNAT)[0].Input("deletionProtection").BoolValue(), "dev can be torn down")
 	assert.Equal(t, "off", str(dev.OfType(tSLB)[0].Input("deleteProtection")))
 }
@@ -327,7 +324,7 @@ func TestRuleDeletionProtection(t *testing.T) {
 // prefix, so the cloud never refuses them.
 func TestRuleTagsCarryNoReservedPrefix(t *testing.T) {
 	t.Parallel()
-	for _, r := range harness.MustRun(t, "prod", nil).Resources {
+	for _, r := range harness.MustRun(t, "platform-prod", nil).Resources {
 		tags := r.Input("tags")
 		if !tags.IsObject() {
 			continue
@@ -341,7 +338,7 @@ func TestRuleTagsCarryNoReservedPrefix(t *testing.T) {
 
 func TestRulePersonalRegistryCreatesNoDeprecatedResource(t *testing.T) {
 	t.Parallel()
-	res := harness.MustRun(t, "prod", map[string]string{"ack-platform:registry": `{"edition":"personal","namespace":"acme-iot"}`})
+	res := harness.MustRun(t, "platform-prod", map[string]string{"ack-platform:registry": `{"edition":"personal","namespace":"acme-iot"}`})
 	for _, r := range res.Resources {
 		assert.False(t, strings.HasPrefix(r.Type, "alicloud:cr/"), "%s %s: cr.Namespace and cr.Repo are deprecated; a Personal registry is made in the console", r.Type, r.Name)
 		assert.NotContains(t, r.Type, "registryEnterprise", r.Name)

@@ -10,7 +10,7 @@ import (
 	"github.com/ack-platform/ack-platform/tests/internal/kubecheck"
 )
 
-const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n"
+const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:6443\n"
 
 // On a local cluster without kubelet nothing becomes ready, so every object
 // carries pulumi.com/skipAwait unless the stack asks to await readiness.

@@ -80,6 +80,8 @@ type Output struct {
 	Value  any
 	Known  bool
 	Secret bool
+	// Dependencies are the URNs of the resources the output waits for.
+	Dependencies []string
 }
 
 // Result is what one run registered.
@@ -116,8 +118,20 @@ func (r *Result) Named(token, name string) (Resource, bool) {
 // program's error.
 func Run(t testing.TB, stack string, overrides map[string]string) (*Result, error) {
 	t.Helper()
+	return RunWith(t, stack, overrides, nil)
+}
+
+// StackOutputs answer a StackReference: fully qualified stack name to its
+// outputs. A reference to a stack not listed is answered with the outputs
+// of that stack of the repository (Pulumi.<stack>.yaml) run under the same
+// mocks, so a workload stack reads what its platform stack really exports.
+type StackOutputs map[string]map[string]Output
+
+// RunWith is Run with the given answers to StackReferences.
+func RunWith(t testing.TB, stack string, overrides map[string]string, refs StackOutputs) (*Result, error) {
+	t.Helper()
 	cfg, secretKeys := stackconfig.Load(t, stack, stackconfig.WithOperatorSecrets(stack, overrides))
-	m := &mocks{}
+	m := &mocks{t: t, refs: refs}
 	var outputs pulumi.Map
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		out, err := stacks.Build(ctx)
@@ -137,7 +151,19 @@ func Run(t testing.TB, stack string, overrides map[string]string) (*Result, erro
 		if awaitErr != nil {
 			t.Fatalf("output %s: %v", k, awaitErr)
 		}
-		res.Outputs[k] = Output{Value: r.Value, Known: r.Known, Secret: r.Secret}
+		out := Output{Value: r.Value, Known: r.Known, Secret: r.Secret}
+		for _, dep := range r.Dependencies {
+			urn, err := internals.UnsafeAwaitOutput(context.Background(), dep.URN())
+			if err != nil {
+				t.Fatalf("output %s: dependency URN: %v", k, err)
+			}
+			if s, ok := urn.Value.(pulumi.URN); ok {
+				out.Dependencies = append(out.Dependencies, string(s))
+			} else if s, ok := urn.Value.(string); ok {
+				out.Dependencies = append(out.Dependencies, s)
+			}
+		}
+		res.Outputs[k] = out
 	}
 	return res, err
 }
@@ -152,14 +178,56 @@ func MustRun(t testing.TB, stack string, overrides map[string]string) *Result {
 	return res
 }
 
+// PublicServer is the API server of the mocked cluster credential, the
+// Internet endpoint; the cluster's private endpoint (apiServerIntranet) is
+// https://10.0.0.10:6443.
+const PublicServer = "https://47.96.0.10:6443"
+
 // KubeconfigCanary is inside the mocked cluster credential, so tests can
 // look for it in places a kubeconfig must never appear in plain text.
 const KubeconfigCanary = "mock-kubeconfig-canary-7f3a"
 
 type mocks struct {
+	t         testing.TB
+	refs      StackOutputs
 	mu        sync.Mutex
 	resources []Resource
 	calls     []pulumi.MockCallArgs
+}
+
+// referencedStack is the outputs a StackReference to name reads.
+func (m *mocks) referencedStack(name string) (map[string]Output, error) {
+	if outs, ok := m.refs[name]; ok {
+		return outs, nil
+	}
+	parts := strings.Split(name, "/")
+	if len(parts) != 3 || parts[1] != Project {
+		return nil, fmt.Errorf("stack reference %q: not a stack of project %s", name, Project)
+	}
+	return platformOutputs(m.t, parts[2])
+}
+
+// platformRuns caches the outputs of referenced stacks run under mocks.
+var platformRuns sync.Map // stack name -> *platformRun
+
+type platformRun struct {
+	once sync.Once
+	outs map[string]Output
+	err  error
+}
+
+func platformOutputs(t testing.TB, stack string) (map[string]Output, error) {
+	v, _ := platformRuns.LoadOrStore(stack, &platformRun{})
+	run := v.(*platformRun)
+	run.once.Do(func() {
+		res, err := Run(t, stack, nil)
+		if err != nil {
+			run.err = fmt.Errorf("referenced stack %s: %w", stack, err)
+			return
+		}
+		run.outs = res.Outputs
+	})
+	return run.outs, run.err
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -207,12 +275,27 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		id = "lb-" + args.Name
 		set("address", "47.97.20.2")
 	case "pulumi:pulumi:StackReference":
-		set("outputs", map[string]any{
-			"registryEndpoint":    "acme-registry.cn-hangzhou.cr.aliyuncs.com",
-			"registryVpcEndpoint": "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
-			"registryInstanceId":  "cri-acmeprod",
-		})
-		set("secretOutputNames", []any{})
+		// The engine answers a StackReference with the referenced stack's
+		// outputs and the names of the secret ones.
+		ref, err := m.referencedStack(args.Inputs["name"].StringValue())
+		if err != nil {
+			return "", nil, err
+		}
+		values := resource.PropertyMap{}
+		var secrets []any
+		for k, o := range ref {
+			v := resource.NewPropertyValue(o.Value)
+			if !o.Known {
+				v = resource.MakeComputed(resource.NewStringProperty(""))
+			}
+			if o.Secret {
+				secrets = append(secrets, k)
+			}
+			values[resource.PropertyKey(k)] = v
+		}
+		outs["outputs"] = resource.NewObjectProperty(values)
+		set("secretOutputNames", secrets)
+		id = args.Inputs["name"].StringValue()
 	}
 	return id, outs, nil
 }
@@ -223,12 +306,25 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Unlock()
 	switch args.Token {
 	case "alicloud:cs/getClusterCredential:getClusterCredential":
+		// The provider asks for the Internet credential
+		// (PrivateIpAddress=false): its server is the public endpoint.
 		id := args.Args["clusterId"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id":         id,
 			"clusterId":  id,
-			"kubeConfig": fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: %s\n  cluster:\n    server: https://10.0.0.10:6443\nusers:\n- name: admin\n  user:\n    token: %s\n", id, KubeconfigCanary),
+			"kubeConfig": fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: %s\n  cluster:\n    server: "+PublicServer+"\nusers:\n- name: admin\n  user:\n    token: %s\n", id, KubeconfigCanary),
 		}), nil
 	}
 	return args.Args, nil
+}
+
+// Str is the string inside a property value, secret or not ("" otherwise).
+func Str(v resource.PropertyValue) string {
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsString() {
+		return v.StringValue()
+	}
+	return ""
 }

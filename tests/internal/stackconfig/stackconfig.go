@@ -53,8 +53,10 @@ func Load(t testing.TB, stack string, overrides map[string]string) (map[string]s
 // OperatorSecrets are the secret keys each stack file asks the operator to
 // set with `pulumi config set --secret` (they cannot be committed).
 var OperatorSecrets = map[string][]string{
-	"dev":  {"tlsCert", "tlsKey", "devDeviceDbPassword", "testDeviceDbPassword", "stagingDeviceDbPassword", "nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword"},
-	"prod": {"tlsCert", "tlsKey", "prodDeviceDbPassword", "nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword", "nacosDbPassword"},
+	"dev":     {"tlsCert", "tlsKey", "devDeviceDbPassword", "nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword"},
+	"test":    {"tlsCert", "tlsKey", "testDeviceDbPassword", "nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword"},
+	"staging": {"tlsCert", "tlsKey", "stagingDeviceDbPassword", "nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword"},
+	"prod":    {"tlsCert", "tlsKey", "prodDeviceDbPassword", "nacosAuthToken", "nacosIdentityKey", "nacosIdentityValue", "nacosPassword", "nacosDbPassword"},
 }
 
 // WithOperatorSecrets returns overrides plus a fake secret value for every

@@ -11,22 +11,30 @@ import (
 	"go/token"
 	"io/fs"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// TopLevel maps each config key to the Go type that holds it. Keep in step
-// with config.Parse; the reference test fails if a type is missing.
-var TopLevel = []struct{ Key, Type, Scope string }{
-	{"ack-platform:tier", "Tier", "stack"},
-	{"ack-platform:target", "Target", "stack"},
-	{"ack-platform:platform", "Platform", "stack (alicloud target)"},
-	{"ack-platform:registry", "Registry", "stack"},
-	{"ack-platform:local", "Local", "stack (local target)"},
-	{"ack-platform:catalog", "Catalog", "project (Pulumi.yaml)"},
-	{"ack-platform:environments", "Environment", "stack: map of environment name to"},
-	{"ack-platform:ingress", "Ingress", "stack"},
-	{"ack-platform:nacos", "Nacos", "stack"},
+// TopLevel maps each config key to the Go type that holds it and the
+// struct field whose doc comment describes it. Keep in step with
+// config.Parse; the reference test fails if a type or field is missing.
+var TopLevel = []struct{ Key, Type, Scope, Field string }{
+	{"alicloud:region", "string", "stack (alicloud target)", "Config.Region"},
+	{"ack-platform:layer", "Layer", "stack", "Config.Layer"},
+	{"ack-platform:tier", "Tier", "stack", "Config.Tier"},
+	{"ack-platform:target", "Target", "stack", "Config.Target"},
+	{"ack-platform:platformStack", "string", "workload stack", "Config.PlatformStack"},
+	{"ack-platform:clusterEndpoint", "string", "workload stack (alicloud target)", "Config.ClusterEndpoint"},
+	{"ack-platform:name", "string", "platform stack", "Config.Name"},
+	{"ack-platform:platform", "Platform", "platform stack (alicloud target)", "Config.Platform"},
+	{"ack-platform:registry", "Registry", "stack", "Config.Registry"},
+	{"ack-platform:local", "Local", "stack (local target)", "Config.Local"},
+	{"ack-platform:kubeconfig", "string (secret)", "stack (local target)", "Local.Kubeconfig"},
+	{"ack-platform:catalog", "Catalog", "project (Pulumi.yaml)", "Workloads.Catalog"},
+	{"ack-platform:environments", "map[string]Environment", "workload stack", "Workloads.Environments"},
+	{"ack-platform:ingress", "Ingress", "workload stack", "Workloads.Ingress"},
+	{"ack-platform:nacos", "Nacos", "workload stack", "Workloads.Nacos"},
 }
 
 type field struct {
@@ -36,7 +44,9 @@ type field struct {
 type typeDoc struct {
 	name, doc string
 	fields    []field
-	isStruct  bool
+	// embedded are the struct types whose fields JSON inlines here.
+	embedded []string
+	isStruct bool
 }
 
 // Generate parses the package in dir and returns the Markdown reference.
@@ -47,6 +57,8 @@ func Generate(dir string) ([]byte, error) {
 		return nil, err
 	}
 	types := map[string]*typeDoc{}
+	// fieldDocs holds the doc comment of every field, by Type.Field.
+	fieldDocs := map[string]string{}
 	for _, pkg := range pkgs {
 		for _, f := range pkg.Files {
 			for _, decl := range f.Decls {
@@ -64,6 +76,13 @@ func Generate(dir string) ([]byte, error) {
 					if st, ok := ts.Type.(*ast.StructType); ok {
 						td.isStruct = true
 						for _, fl := range st.Fields.List {
+							for _, n := range fl.Names {
+								fieldDocs[ts.Name.Name+"."+n.Name] = clean(fl.Doc)
+							}
+							if emb := embeddedType(fl); emb != "" {
+								td.embedded = append(td.embedded, emb)
+								continue
+							}
 							name := jsonName(fl)
 							if name == "" {
 								continue
@@ -83,19 +102,31 @@ func Generate(dir string) ([]byte, error) {
 	b.WriteString("`stacks/config`; a test fails when this file is stale. Every key is\n")
 	b.WriteString("validated before any resource is registered, and every problem is reported\n")
 	b.WriteString("at once under the key to edit. Defaults are set in `setDefaults` of each type.\n\n")
-	b.WriteString("| key | scope | type |\n|---|---|---|\n")
+	b.WriteString("| key | scope | type | description |\n|---|---|---|---|\n")
 	for _, tl := range TopLevel {
-		fmt.Fprintf(&b, "| `%s` | %s | [%s](#%s) |\n", tl.Key, tl.Scope, tl.Type, strings.ToLower(tl.Type))
+		doc, ok := fieldDocs[tl.Field]
+		if !ok {
+			return nil, fmt.Errorf("field %s of key %s not found in %s", tl.Field, tl.Key, dir)
+		}
+		typ := "`" + tl.Type + "`"
+		for _, ref := range referenced(tl.Type) {
+			if _, ok := types[ref]; ok {
+				typ = strings.Replace(typ, ref, "["+ref+"](#"+strings.ToLower(ref)+")", 1)
+				typ = strings.Trim(typ, "`")
+			}
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", tl.Key, tl.Scope, typ, escape(doc))
 	}
 	b.WriteString("\n")
 
 	seen := map[string]bool{}
 	var queue []string
 	for _, tl := range TopLevel {
-		if _, ok := types[tl.Type]; !ok {
-			return nil, fmt.Errorf("type %s of key %s not found in %s", tl.Type, tl.Key, dir)
+		for _, ref := range referenced(tl.Type) {
+			if _, ok := types[ref]; ok {
+				queue = append(queue, ref)
+			}
 		}
-		queue = append(queue, tl.Type)
 	}
 	for len(queue) > 0 {
 		name := queue[0]
@@ -109,12 +140,13 @@ func Generate(dir string) ([]byte, error) {
 		if td.doc != "" {
 			b.WriteString(td.doc + "\n\n")
 		}
-		if !td.isStruct || len(td.fields) == 0 {
+		fields := flatten(types, td)
+		if !td.isStruct || len(fields) == 0 {
 			continue
 		}
 		b.WriteString("| field | type | description |\n|---|---|---|\n")
-		for _, f := range td.fields {
-			fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", f.name, f.typ, strings.ReplaceAll(f.doc, "|", "\\|"))
+		for _, f := range fields {
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", f.name, f.typ, escape(f.doc))
 			for _, ref := range referenced(f.typ) {
 				if _, ok := types[ref]; ok && !seen[ref] {
 					queue = append(queue, ref)
@@ -125,6 +157,34 @@ func Generate(dir string) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// flatten lists a struct's fields with those of its embedded structs
+// inlined where they are embedded, as encoding/json reads them.
+func flatten(types map[string]*typeDoc, td *typeDoc) []field {
+	out := slices.Clone(td.fields)
+	for _, emb := range td.embedded {
+		if e, ok := types[emb]; ok {
+			out = append(out, flatten(types, e)...)
+		}
+	}
+	return out
+}
+
+// embeddedType is the type name of an embedded field that encoding/json
+// inlines (no name of its own in the tag).
+func embeddedType(fl *ast.Field) string {
+	if len(fl.Names) > 0 {
+		return ""
+	}
+	if fl.Tag != nil {
+		if name := strings.Split(reflect.StructTag(strings.Trim(fl.Tag.Value, "`")).Get("json"), ",")[0]; name != "" {
+			return ""
+		}
+	}
+	return typeString(fl.Type)
+}
+
+func escape(doc string) string { return strings.ReplaceAll(doc, "|", "\\|") }
 
 func jsonName(fl *ast.Field) string {
 	if fl.Tag == nil || len(fl.Names) == 0 || !fl.Names[0].IsExported() {
