@@ -303,9 +303,12 @@ scale=$(
 	row '`pulumi preview --refresh`, no change' previewr
 	row 'one-tag release (`up --refresh`)' release
 	row '`pulumi destroy`' destroy
-	printf '| `pulumi up`, every checkpoint written |'
-	for n in $sizes; do printf ' %s | |' "$(secs "ckpt_$n")"; done
-	printf '\n| `kubectl apply --server-side` (floor) |'
+	if [ -n "$ckpt_sizes" ]; then
+		printf '| `pulumi up`, every checkpoint written |'
+		for n in $sizes; do printf ' %s | |' "$(secs "ckpt_$n")"; done
+		printf '\n'
+	fi
+	printf '| `kubectl apply --server-side` (floor) |'
 	for n in $sizes; do printf ' %s | |' "$(secs "apply_$n")"; done
 	printf '\n| `kubectl diff --server-side`, no change (floor) |'
 	for n in $sizes; do printf ' %s | |' "$(secs "diff_$n")"; done
@@ -336,8 +339,10 @@ layout=$(
 	printf '| stack | resources | `pulumi up` |\n|---|---:|---:|\n'
 	printf '| before the split: %s services x 3 environments in one stack, every checkpoint written | %s | %s |\n' \
 		"$combined" "$(v combined_resources)" "$(secs combined)"
-	printf '| largest workload stack: %s services, one environment, every checkpoint written | %s | %s |\n' \
-		"$combined" "$(v "resources_$combined")" "$(secs "ckpt_$combined")"
+	if [ -n "${fig[ckpt_$combined]:-}" ]; then
+		printf '| largest workload stack: %s services, one environment, every checkpoint written | %s | %s |\n' \
+			"$combined" "$(v "resources_$combined")" "$(secs "ckpt_$combined")"
+	fi
 	printf '| largest workload stack: %s services, one environment, as workload stacks run (checkpoints skipped, `--refresh`) | %s | %s |\n' \
 		"$combined" "$(v "resources_$combined")" "$(secs "up_${combined}_file")"
 )

@@ -71,7 +71,7 @@ func TestEngineKilled(t *testing.T) {
 		name:    "first up",
 		prepare: func(*stack) {},
 		op:      "up",
-		points:  []int{1, 20, 45},
+		points:  []int{1, 30},
 		check:   func(s *stack) { s.converged() },
 	}, {
 		name: "release",
@@ -98,7 +98,7 @@ func TestEngineKilled(t *testing.T) {
 			s.setConfig("ack-platform:environments."+env+".namespace", "bench-moved")
 		},
 		op:     "up",
-		points: []int{3, 25, 60},
+		points: []int{3, 40},
 		check: func(s *stack) {
 			s.converged()
 			s.gone("namespace", "bench-dev")
@@ -107,7 +107,7 @@ func TestEngineKilled(t *testing.T) {
 		name:    "destroy",
 		prepare: func(s *stack) { s.up() },
 		op:      "destroy",
-		points:  []int{1, 20, 45},
+		points:  []int{1, 30},
 		check:   func(s *stack) { s.destroyed() },
 	}}
 	for _, c := range cases {

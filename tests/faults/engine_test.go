@@ -271,6 +271,8 @@ func (s *stack) start(args ...string) *running {
 	r := &running{s: s, args: args, log: filepath.Join(s.t.TempDir(), "events.jsonl"), done: make(chan error, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	r.cmd, r.out = s.cmd(ctx, "", append(args, "--event-log", r.log)...)
+	// --event-log exists only with the CLI's debug commands on.
+	r.cmd.Env = append(r.cmd.Env, "PULUMI_DEBUG_COMMANDS=true")
 	if err := r.cmd.Start(); err != nil {
 		cancel()
 		s.t.Fatal(err)
