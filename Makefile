@@ -42,6 +42,16 @@ sdk: ## regenerate the alicloud SDK subset from sdks/alicloud/subset.json and th
 summary: ## preview STACK and print its pull-request summary (needs `pulumi login`)
 	tools/ci/preview-summary.sh $(STACK) .cache/preview/$(STACK)
 
+.PHONY: up preview destroy
+up: ## pulumi up on STACK as its layer needs: workload stacks skip checkpoints and refresh (tools/engine.sh)
+	tools/engine.sh $(STACK) up
+
+preview: ## pulumi preview on STACK as its layer needs (tools/engine.sh)
+	tools/engine.sh $(STACK) preview --diff
+
+destroy: ## pulumi destroy on STACK as its layer needs (tools/engine.sh)
+	tools/engine.sh $(STACK) destroy
+
 .PHONY: cluster-up
 cluster-up: ## start a local kube-apiserver + controller manager in .cluster/
 	tools/cluster.sh up .cluster
@@ -64,7 +74,7 @@ release: ## set an image tag: make release ENV=dev SERVICE=gateway TAG=1.8.3 [ST
 	$(MAKE) --no-print-directory diagram
 
 .PHONY: bench
-bench: tools ## print build, test, engine and kubectl timings side by side
+bench: tools ## engine timings of workload stacks (10/30/100 services, file and S3 backends) against kubectl
 	tools/bench.sh
 
 .PHONY: diagram

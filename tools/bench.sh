@@ -6,8 +6,8 @@
 #     tools/bench, at each size of -s (10, 30, 100 services), on the file
 #     backend and on an S3-compatible server (tools/bench/s3server, gofakes3,
 #     reached through the same s3:// URL form as OSS), run as workload stacks
-#     run (docs/benchmarks.md, "Checkpoints": PULUMI_SKIP_CHECKPOINTS=true,
-#     `up --refresh`): `pulumi up` (create), a no-op `pulumi preview`, a
+#     run (tools/engine.sh; docs/benchmarks.md, "Checkpoints":
+#     PULUMI_SKIP_CHECKPOINTS=true, `up --refresh`): `pulumi up` (create), a no-op `pulumi preview`, a
 #     one-tag release, `pulumi destroy`;
 #   - the same first `up` with every checkpoint written (the engine's
 #     default, which platform stacks keep), file backend, at the sizes of -k;
@@ -63,7 +63,7 @@ export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISA
 # inherited KUBECONFIG would only be read by it as a default, which render
 # mode refuses.
 unset KUBECONFIG
-unset PULUMI_SKIP_CHECKPOINTS PULUMI_EXPERIMENTAL
+unset PULUMI_SKIP_CHECKPOINTS PULUMI_EXPERIMENTAL PULUMI_K8S_ENABLE_PATCH_FORCE
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ack-bench.XXXXXX")
 clusters=()
@@ -147,7 +147,7 @@ pulumi_in() {
 	shift
 	local -a envs=(PULUMI_HOME="$work/$name/home" PULUMI_BACKEND_URL="$(cat "$work/$name/backend-url")")
 	if [ -f "$work/$name/skip-checkpoints" ]; then
-		envs+=(PULUMI_EXPERIMENTAL=true PULUMI_SKIP_CHECKPOINTS=true)
+		envs+=(PULUMI_EXPERIMENTAL=true PULUMI_SKIP_CHECKPOINTS=true PULUMI_K8S_ENABLE_PATCH_FORCE=true)
 	fi
 	(cd "$work/$name/project" && env "${envs[@]}" pulumi "$@" --non-interactive --stack dev)
 }

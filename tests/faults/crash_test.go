@@ -114,7 +114,7 @@ func TestEngineKilled(t *testing.T) {
 		for _, at := range c.points {
 			t.Run(fmt.Sprintf("%s/killed after %d changes began", c.name, at), func(t *testing.T) {
 				cl := localcluster.Start(t)
-				s := newStack(t, cl, stackOpts{services: crashServices, backend: onFile, skipCheckpoints: true})
+				s := newStack(t, cl, stackOpts{services: crashServices, backend: onFile, asWorkload: true})
 				c.prepare(s)
 				killed := s.killedRun(afterSteps(at), c.op, "--yes", "--skip-preview")
 				if !killed {

@@ -49,9 +49,10 @@ type stack struct {
 type stackOpts struct {
 	services int
 	backend  backendKind
-	// skipCheckpoints runs every command with PULUMI_SKIP_CHECKPOINTS=true
-	// (and PULUMI_EXPERIMENTAL=true, which it needs).
-	skipCheckpoints bool
+	// asWorkload runs every command as tools/engine.sh runs a workload
+	// stack: PULUMI_SKIP_CHECKPOINTS=true (with PULUMI_EXPERIMENTAL=true,
+	// which it needs) and PULUMI_K8S_ENABLE_PATCH_FORCE=true.
+	asWorkload bool
 }
 
 // newStack lays out a project with tools/bench (services of the synthetic
@@ -83,7 +84,7 @@ func newStack(t *testing.T, c *localcluster.Cluster, o stackOpts) *stack {
 	if out, err := gen.CombinedOutput(); err != nil {
 		t.Fatalf("tools/bench: %v\n%s", err, out)
 	}
-	s.env = engineEnv(home, s.backend, filepath.Join(base, "no-kubeconfig"), o.skipCheckpoints)
+	s.env = engineEnv(home, s.backend, filepath.Join(base, "no-kubeconfig"), o.asWorkload)
 	s.must("stack", "init")
 	s.mustIn(readFile(t, c.Kubeconfig), "config", "set", "--secret", "ack-platform:kubeconfig")
 	return s
@@ -94,7 +95,7 @@ func newStack(t *testing.T, c *localcluster.Cluster, o stackOpts) *stack {
 // backend, no plugin downloads, and a KUBECONFIG that does not exist, so a
 // resource that forgot its explicit provider fails instead of reaching
 // another cluster.
-func engineEnv(home, backend, kubeconfig string, skipCheckpoints bool) []string {
+func engineEnv(home, backend, kubeconfig string, asWorkload bool) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -114,8 +115,8 @@ func engineEnv(home, backend, kubeconfig string, skipCheckpoints bool) []string 
 		"KUBECONFIG="+kubeconfig,
 	)
 	env = append(env, s3Env...)
-	if skipCheckpoints {
-		env = append(env, "PULUMI_EXPERIMENTAL=true", "PULUMI_SKIP_CHECKPOINTS=true")
+	if asWorkload {
+		env = append(env, "PULUMI_EXPERIMENTAL=true", "PULUMI_SKIP_CHECKPOINTS=true", "PULUMI_K8S_ENABLE_PATCH_FORCE=true")
 	}
 	return env
 }

@@ -24,7 +24,7 @@ func TestConcurrentUpRefused(t *testing.T) {
 	for _, b := range []backendKind{onFile, onS3} {
 		t.Run(string(b), func(t *testing.T) {
 			cl := localcluster.Start(t)
-			s := newStack(t, cl, stackOpts{services: faultServices, backend: b, skipCheckpoints: true})
+			s := newStack(t, cl, stackOpts{services: faultServices, backend: b, asWorkload: true})
 			first := s.start("up", "--yes", "--skip-preview")
 			// The lock is taken before the first step: wait for one.
 			if !first.until(afterSteps(1)) {
@@ -53,7 +53,7 @@ func TestConcurrentUpRefused(t *testing.T) {
 // server, and once the server is back the next run converges.
 func TestAPIServerStoppedMidUpdate(t *testing.T) {
 	cl := localcluster.Start(t)
-	s := newStack(t, cl, stackOpts{services: faultServices, backend: onFile, skipCheckpoints: true})
+	s := newStack(t, cl, stackOpts{services: faultServices, backend: onFile, asWorkload: true})
 	s.up()
 	s.setConfig("ack-platform:environments."+env+".namespace", "bench-moved")
 
@@ -187,7 +187,7 @@ func apiServerAddr(t *testing.T, cl *localcluster.Cluster) string {
 // `pulumi up --refresh` puts the declared image back.
 func TestDriftShownAndRestored(t *testing.T) {
 	cl := localcluster.Start(t)
-	s := newStack(t, cl, stackOpts{services: faultServices, backend: onFile, skipCheckpoints: true})
+	s := newStack(t, cl, stackOpts{services: faultServices, backend: onFile, asWorkload: true})
 	s.up()
 	ns := s.namespace()
 	declared, err := cl.Kubectl("get", "deployment", "backend-001", "-n", ns, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
@@ -230,7 +230,7 @@ func TestDriftShownAndRestored(t *testing.T) {
 // otherwise.
 func TestRollbackAfterInterruptedRelease(t *testing.T) {
 	cl := localcluster.Start(t)
-	s := newStack(t, cl, stackOpts{services: faultServices, backend: onFile, skipCheckpoints: true})
+	s := newStack(t, cl, stackOpts{services: faultServices, backend: onFile, asWorkload: true})
 	s.up()
 	services := []string{"gateway", "backend-001", "backend-002", "web-001"}
 	before := map[string]string{}
