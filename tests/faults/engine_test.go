@@ -368,25 +368,38 @@ func readEvents(path string) []event {
 	return evs
 }
 
-// killTree stops process pid and every process descending from it: each is
-// stopped (SIGSTOP) first so none can start another or react, then all are
-// killed (SIGKILL).
+// killTree stops process pid and every process descending from it (see
+// freezeTree), then kills them all (SIGKILL).
 func killTree(pid int) {
+	for _, p := range freezeTree(pid) {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+}
+
+// freezeTree stops (SIGSTOP) process pid and every process descending from
+// it, so none can start another or react, and returns them.
+func freezeTree(pid int) []int {
 	stopped := map[int]bool{}
+	var order []int
 	for {
 		fresh := false
 		for _, p := range append([]int{pid}, descendants(pid)...) {
 			if !stopped[p] {
 				_ = syscall.Kill(p, syscall.SIGSTOP)
 				stopped[p], fresh = true, true
+				order = append(order, p)
 			}
 		}
 		if !fresh {
-			break
+			return order
 		}
 	}
-	for p := range stopped {
-		_ = syscall.Kill(p, syscall.SIGKILL)
+}
+
+// thawTree resumes (SIGCONT) the processes freezeTree stopped.
+func thawTree(pids []int) {
+	for _, p := range pids {
+		_ = syscall.Kill(p, syscall.SIGCONT)
 	}
 }
 

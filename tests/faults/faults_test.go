@@ -26,11 +26,16 @@ func TestConcurrentUpRefused(t *testing.T) {
 			cl := localcluster.Start(t)
 			s := newStack(t, cl, stackOpts{services: faultServices, backend: b, asWorkload: true})
 			first := s.start("up", "--yes", "--skip-preview")
-			// The lock is taken before the first step: wait for one.
+			// The lock is taken before the first step: wait for one, then
+			// hold the first run still (SIGSTOP, every process of it) while
+			// the second starts, so the second meets it whatever the
+			// machine's speed; it resumes afterwards.
 			if !first.until(afterSteps(1)) {
 				t.Fatalf("the first up ended before its first change: %v\n%s", first.err, lastLines(first.out.String(), 30))
 			}
+			frozen := freezeTree(first.cmd.Process.Pid)
 			second := s.run("up", "--yes", "--skip-preview")
+			thawTree(frozen)
 			if second.err == nil {
 				t.Fatalf("a second up on the locked stack succeeded:\n%s", lastLines(second.out, 30))
 			}

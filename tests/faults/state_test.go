@@ -88,7 +88,7 @@ func (s *stack) liveObjects() map[object]bool {
 		}
 		list = append(list, k)
 	}
-	out, err := s.cluster.Kubectl("get", strings.Join(list, ","), "-A", "-o", "json")
+	out, err := s.cluster.Kubectl("get", strings.Join(list, ","), "-A", "-o", "json", "--show-managed-fields")
 	if err != nil {
 		s.t.Fatal(err)
 	}
