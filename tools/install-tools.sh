@@ -173,7 +173,25 @@ install_graphviz() {
 	link dot "$(system_bin dot)"
 }
 
-all=(pulumi langhost k8s-provider kubernetes kube-score actionlint etcd graphviz)
+# install_emulator: the emulated alicloud provider for rehearsals
+# (tools/emulator). Its version is a digest of its sources and go.sum. It is
+# linked into .tools/emulator/, never into .tools/bin: nothing on PATH, and
+# no Pulumi.yaml of the project names it, so a real deployment cannot pick
+# it up (the binary also refuses to start without ACK_ALICLOUD_EMULATOR=1).
+install_emulator() {
+	local version out dir="${ACK_EMULATOR_DIR:-$root/.tools/emulator}"
+	version=$(cd "$root" && find tools/emulator -name '*.go' -not -name '*_test.go' | LC_ALL=C sort |
+		xargs cat go.mod go.sum | sha256sum | cut -c1-16)
+	out="$cache/alicloud-emulator/$version/pulumi-resource-alicloud"
+	if [ ! -x "$out" ]; then
+		log "building the emulated alicloud provider $version"
+		gobuild "$root" "$out" ./tools/emulator
+	fi
+	mkdir -p "$dir"
+	ln -sf "$out" "$dir/pulumi-resource-alicloud"
+}
+
+all=(pulumi langhost k8s-provider kubernetes kube-score actionlint etcd graphviz emulator)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for tool in "$@"; do
 	case $tool in
@@ -185,6 +203,7 @@ for tool in "$@"; do
 	actionlint) goinstall actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint ;;
 	etcd) install_etcd ;;
 	graphviz) install_graphviz ;;
+	emulator) install_emulator ;;
 	*) echo "unknown tool: $tool (one of: ${all[*]})" >&2; exit 2 ;;
 	esac
 done
