@@ -43,8 +43,8 @@ summary: ## preview STACK and print its pull-request summary (needs `pulumi logi
 	tools/ci/preview-summary.sh $(STACK) .cache/preview/$(STACK)
 
 .PHONY: cluster-up
-cluster-up: ## start a local kube-apiserver + controller manager in .cluster/
-	tools/cluster.sh up .cluster
+cluster-up: ## start a local cluster with a node (root) in .cluster/
+	tools/cluster.sh up --node .cluster
 
 .PHONY: cluster-down
 cluster-down: ## stop the local cluster started by cluster-up

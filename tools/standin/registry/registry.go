@@ -56,9 +56,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// containerd asks a mirror for /v2/<repository>/manifests/<tag> with the
 	// original registry host in ?ns=.
 	if repo, tag, ok := manifestPath(r.URL.Path); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// Without ?ns= the request is the server's own push (remote.Write
+		// checks what exists first): serve what is stored.
 		host := r.URL.Query().Get("ns")
 		if host == "" {
-			host = s.Self
+			s.inner.ServeHTTP(w, r)
+			return
 		}
 		if err := s.ensure(r.Context(), host, repo, tag); err != nil {
 			log.Printf("%s/%s:%s: %v", host, repo, tag, err)
