@@ -1,7 +1,9 @@
 package main
 
 // The tests' client, run in a pod: the test drives it over HTTP from the
-// host (pod IPs are routable from the node).
+// host (pod IPs are routable from the node), or, with -call URL, it makes
+// one request and prints the result (an ephemeral container in a pod of the
+// program, to test that pod's NetworkPolicy; read with kubectl logs).
 //   GET /call?url=U           one request from inside the pod: {"status":200,...} or {"error":...}
 //   GET /load/start?url=U&interval=50ms   requests U in a loop until /load/stop
 //   GET /load/stats           {"ok":N,"failed":M,"errors":[...],"versions":{...}}
@@ -14,6 +16,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -28,10 +31,23 @@ type loadStats struct {
 func runClient(args []string) error {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	addr := fs.String("listen", ":8080", "")
+	once := fs.String("call", "", "one GET of this URL: print the result as JSON and exit (for an ephemeral container, read with kubectl logs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	hc := &http.Client{Timeout: 5 * time.Second}
+	if *once != "" {
+		res := map[string]any{"url": *once}
+		resp, err := hc.Get(*once)
+		if err != nil {
+			res["error"] = err.Error()
+		} else {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			res["status"], res["body"] = resp.StatusCode, string(b)
+		}
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
 	call := func(url string) (int, []byte, error) {
 		resp, err := hc.Get(url)
 		if err != nil {

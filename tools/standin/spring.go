@@ -15,7 +15,12 @@ package main
 //     REFUSING_TRAFFIC, the server stops accepting connections and finishes
 //     the requests in flight within spring.lifecycle.timeout-per-shutdown-
 //     phase, then the context's beans are destroyed, which deregisters the
-//     instance from Nacos.
+//     instance from Nacos;
+//   - preStop contracts: POST {"status":"DOWN"} to /actuator/serviceregistry
+//     (Spring Cloud Commons' service-registry endpoint) deregisters; GET
+//     /actuator/nacos-deregister?waitSeconds=N (the program's http
+//     deregistration contract) deregisters, keeps serving N seconds, then
+//     answers 200, or 500 when deregistration failed.
 // The gateway adds Spring Cloud Gateway's discovery locator (/<service>/**
 // to lb://<service> with the prefix stripped) through Spring Cloud
 // LoadBalancer, whose instance list is cached for 35 s by default.
@@ -58,6 +63,10 @@ func runSpring(gateway bool) error {
 
 	var ready atomic.Bool
 	ready.Store(true)
+	inst := instance{service: app, ip: env("SPRING_CLOUD_NACOS_DISCOVERY_IP", os.Getenv("POD_IP")), port: port}
+	stopBeat := make(chan struct{})
+	var stopOnce sync.Once
+	leave := func() { stopOnce.Do(func() { close(stopBeat) }) }
 	var lb *loadBalancer
 	nacosAddr := os.Getenv("SPRING_CLOUD_NACOS_DISCOVERY_SERVER_ADDR")
 	if gateway {
@@ -75,6 +84,33 @@ func runSpring(gateway bool) error {
 			}
 		case r.URL.Path == "/actuator/health":
 			writeJSON(w, 200, map[string]string{"status": "UP"})
+		case r.URL.Path == "/actuator/serviceregistry" && r.Method == http.MethodPost:
+			// Spring Cloud Commons' service-registry endpoint: status DOWN
+			// takes the instance out of the registry.
+			var body struct{ Status string }
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			if strings.EqualFold(body.Status, "DOWN") {
+				leave()
+				if err := inst.deregisterNow(nacosAddr); err != nil {
+					http.Error(w, err.Error(), 500)
+					return true
+				}
+			}
+			w.WriteHeader(200)
+		case r.URL.Path == "/actuator/nacos-deregister":
+			// The program's http deregistration contract (docs/workloads.md):
+			// leave Nacos, keep serving for waitSeconds, then answer 2xx, or
+			// an error status when deregistration failed.
+			leave()
+			err := inst.deregisterNow(nacosAddr)
+			wait, _ := time.ParseDuration(r.URL.Query().Get("waitSeconds") + "s")
+			log.Printf("preStop: deregistered (%v), serving %s more", err, wait)
+			time.Sleep(wait)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return true
+			}
+			w.WriteHeader(200)
 		default:
 			return false
 		}
@@ -112,8 +148,6 @@ func runSpring(gateway bool) error {
 	}
 	log.Printf("started on port %s in %s", port, start)
 
-	inst := instance{service: app, ip: env("SPRING_CLOUD_NACOS_DISCOVERY_IP", os.Getenv("POD_IP")), port: port}
-	stopBeat := make(chan struct{})
 	beatDone := make(chan struct{})
 	go func() {
 		defer close(beatDone)
@@ -134,7 +168,7 @@ func runSpring(gateway bool) error {
 	if mgmtSrv != nil {
 		_ = mgmtSrv.Close()
 	}
-	close(stopBeat)
+	leave()
 	<-beatDone
 	inst.deregister(nacosAddr)
 	log.Printf("stopped in %s", time.Since(began).Round(time.Millisecond))
@@ -200,6 +234,14 @@ func (i instance) register(addr string, stop chan struct{}) {
 		case <-time.After(5 * time.Second):
 		}
 	}
+}
+
+// deregisterNow removes the instance from Nacos (a preStop hook).
+func (i instance) deregisterNow(addr string) error {
+	if addr == "" || i.ip == "" {
+		return fmt.Errorf("no Nacos address or discovery IP")
+	}
+	return nacosCall(http.MethodDelete, addr, "/nacos/v1/ns/instance?"+i.query())
 }
 
 func (i instance) deregister(addr string) {
