@@ -389,7 +389,6 @@ clientConnection: {kubeconfig: "$n/kube-proxy.kubeconfig"}
 hostnameOverride: "$name"
 mode: iptables
 clusterCIDR: "$POD_CIDR"
-bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 iptables: {localhostNodePorts: false}
@@ -533,7 +532,6 @@ start_node() {
 		--root-dir="$n/kubelet" \
 		--cert-dir="$n/kubelet/pki" \
 		--hostname-override="$name" \
-		--node-ip=127.0.0.1 \
 		--v=1
 	wait_for kubelet "node $name Ready" \
 		sh -c "'$(findbin kubectl)' --kubeconfig '$dir/kubeconfig' get node '$name' -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True" || return 1
