@@ -87,7 +87,10 @@ cmdline() {
 # ours NAME PID: PID is alive and still runs NAME (guards against pid reuse).
 ours() {
 	local name=$1 pid=$2
-	[ "$name" = watchdog ] && name=cluster.sh
+	case $name in
+	watchdog) name=cluster.sh ;;
+	standin-*) name=standin ;; # "standin registry", "standin dnsfeed"
+	esac
 	alive "$pid" && [[ $(cmdline "$pid") == *"$name"* ]]
 }
 
