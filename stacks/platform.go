@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -14,10 +16,74 @@ import (
 	"github.com/ack-platform/ack-platform/stacks/config"
 )
 
+// PlatformOutputs is what the platform layer gives operators and the
+// workload stacks, under the agreed output names (see Map).
+type PlatformOutputs struct {
+	ClusterID pulumi.StringOutput
+	// ClusterReady is the cluster id, resolved only once the node pools,
+	// the registry's VPC link and the CNI, CSI and credential-helper
+	// add-ons exist: what pods need before anything is applied.
+	ClusterReady        pulumi.StringOutput
+	APIServerEndpoint   pulumi.StringOutput
+	VpcID               pulumi.StringOutput
+	EgressIP            pulumi.StringOutput
+	SlbID               pulumi.StringOutput
+	SlbAddress          pulumi.StringOutput
+	RegistryEndpoint    pulumi.StringOutput
+	RegistryVpcEndpoint pulumi.StringOutput
+	RegistryInstanceID  pulumi.StringOutput
+	ImageRepositories   pulumi.StringMapOutput
+	RrsaIssuer          pulumi.StringOutput
+	RrsaProviderArn     pulumi.StringOutput
+	Region              string
+}
+
+// Map returns the outputs under their stack output names.
+func (o *PlatformOutputs) Map() pulumi.Map {
+	return pulumi.Map{
+		"clusterId":                 o.ClusterID,
+		"clusterReady":              o.ClusterReady,
+		"apiServerEndpoint":         o.APIServerEndpoint,
+		"vpcId":                     o.VpcID,
+		"egressIp":                  o.EgressIP,
+		"slbId":                     o.SlbID,
+		"slbAddress":                o.SlbAddress,
+		registry.OutputEndpoint:     o.RegistryEndpoint,
+		registry.OutputVpcEndpoint:  o.RegistryVpcEndpoint,
+		registry.OutputInstanceID:   o.RegistryInstanceID,
+		registry.OutputRepositories: o.ImageRepositories,
+		"rrsaIssuer":                o.RrsaIssuer,
+		"rrsaProviderArn":           o.RrsaProviderArn,
+		"region":                    pulumi.String(o.Region),
+	}
+}
+
 // deployPlatform builds the Alibaba Cloud layer and cluster access, adds to
 // outputs what operators and other stacks need, and hands the workload layer
 // its provider, load balancer and registry.
 func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map) (WorkloadTarget, error) {
+	out, err := buildPlatform(ctx, cfg)
+	if err != nil {
+		return WorkloadTarget{}, err
+	}
+	// The Kubernetes provider, and so every workload, waits for what pods
+	// need, not merely for the cluster id.
+	acc, err := access.NewAccess(ctx, cfg.Stack+"-access", &access.AccessArgs{ClusterID: out.ClusterReady})
+	if err != nil {
+		return WorkloadTarget{}, fmt.Errorf("cluster access: %w", err)
+	}
+	maps.Copy(outputs, out.Map())
+	outputs["kubeconfig"] = acc.Kubeconfig
+	return WorkloadTarget{
+		Provider:         acc.Provider,
+		LoadBalancerID:   out.SlbID,
+		RegistryEndpoint: out.RegistryVpcEndpoint,
+	}, nil
+}
+
+// buildPlatform registers the platform layer: network, registry, cluster
+// with its add-ons and autoscaler, node pools and the ingress CLB.
+func buildPlatform(ctx *pulumi.Context, cfg *config.Config) (*PlatformOutputs, error) {
 	p := cfg.Platform
 	prod := cfg.Tier == config.TierProd
 	// Cloud names carry project and stack so two stacks in one account
@@ -25,9 +91,7 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map)
 	cloudName := cfg.Project + "-" + cfg.Stack
 	name := cfg.Stack
 	tags := map[string]string{"project": cfg.Project, "stack": cfg.Stack, "managed-by": "pulumi"}
-	for k, v := range p.Tags {
-		tags[k] = v
-	}
+	maps.Copy(tags, p.Tags)
 
 	net, err := network.NewNetwork(ctx, name+"-network", &network.NetworkArgs{
 		Name:             cloudName,
@@ -40,76 +104,148 @@ func deployPlatform(ctx *pulumi.Context, cfg *config.Config, outputs pulumi.Map)
 		Protect:          prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("network: %w", err)
-	}
-
-	k8s, err := cluster.NewCluster(ctx, name+"-cluster", &cluster.ClusterArgs{
-		Name:            cloudName,
-		Config:          p.Cluster,
-		VswitchIDs:      net.NodeVswitchIDs,
-		PodVswitchIDs:   net.PodVswitchIDs,
-		SecurityGroupID: net.SecurityGroupID,
-		Tags:            tags,
-		Protect:         prod,
-	})
-	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("cluster: %w", err)
-	}
-
-	for _, pool := range p.NodePools {
-		if _, err := nodepool.NewNodePool(ctx, name+"-pool-"+pool.Name, &nodepool.NodePoolArgs{
-			ClusterID:       k8s.ClusterID,
-			VswitchIDs:      net.NodeVswitchIDs,
-			SecurityGroupID: net.SecurityGroupID,
-			Pool:            pool,
-			Tags:            tags,
-		}, pulumi.DependsOn([]pulumi.Resource{k8s})); err != nil {
-			return WorkloadTarget{}, fmt.Errorf("node pool %s: %w", pool.Name, err)
-		}
+		return nil, fmt.Errorf("network: %w", err)
 	}
 
 	reg, err := registry.NewRegistry(ctx, name+"-registry", &registry.RegistryArgs{
-		Config:   cfg.Registry,
-		Region:   cfg.Region,
-		Services: cfg.Workloads.ImageNames(),
-		Protect:  prod,
+		Edition:      cfg.Registry.Edition,
+		Region:       cfg.Region,
+		Namespace:    cfg.Registry.Namespace,
+		InstanceName: cfg.Registry.InstanceName,
+		InstanceType: cfg.Registry.InstanceType,
+		OwnerStack:   cfg.Registry.Stack,
+		Services:     cfg.Workloads.ImageNames(),
+		VpcID:        net.VpcID,
+		VswitchID:    net.NodeVswitchIDs.Index(pulumi.Int(0)),
+		CiPushCidrs:  p.RegistryAccess.CiPushCidrs,
+		Protect:      prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("registry: %w", err)
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+
+	c := p.Cluster
+	addons := make([]cluster.Addon, 0, len(c.Addons))
+	for _, a := range c.Addons {
+		addon := cluster.Addon{Name: a.Name, Version: a.Version}
+		switch {
+		case registry.IsCredentialHelper(a.Name):
+			addon.Config = registry.HelperConfig(registry.HelperArgs{
+				InstanceID:      reg.InstanceID,
+				Region:          cfg.Region,
+				Namespaces:      cfg.HelperNamespaces(),
+				ServiceAccounts: p.RegistryAccess.ServiceAccounts,
+			})
+		case a.Config != "":
+			addon.Config = pulumi.String(a.Config)
+		}
+		addons = append(addons, addon)
+	}
+	autoscaling := slices.ContainsFunc(p.NodePools, func(np config.NodePool) bool { return np.Autoscaling != nil })
+	k8s, err := cluster.NewCluster(ctx, name+"-cluster", &cluster.ClusterArgs{
+		Name:               cloudName,
+		Spec:               c.Spec,
+		Version:            c.Version,
+		Cni:                c.Cni,
+		ServiceCidr:        c.ServiceCidr,
+		PodCidr:            c.PodCidr,
+		NodeCidrMask:       c.NodeCidrMask,
+		ProxyMode:          c.ProxyMode,
+		DeletionProtection: *c.DeletionProtection,
+		Rrsa:               *c.Rrsa,
+		MaintenanceWindow: cluster.MaintenanceWindow{
+			WeeklyPeriod: c.MaintenanceWindow.WeeklyPeriod,
+			StartTime:    c.MaintenanceWindow.StartTime,
+			Duration:     c.MaintenanceWindow.Duration,
+		},
+		ControlPlaneLogs: c.ControlPlaneLogs,
+		LogRetentionDays: c.LogRetentionDays,
+		AuditLog:         *c.AuditLog,
+		KmsKeyID:         c.KmsKeyID,
+		Addons:           addons,
+		Autoscaling:      autoscaling,
+		VswitchIDs:       net.NodeVswitchIDs,
+		PodVswitchIDs:    net.PodVswitchIDs,
+		Tags:             tags,
+		Protect:          prod,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+
+	// Everything pods need: the add-ons (the CNI comes with the cluster
+	// itself), the registry link, then every node pool.
+	ready := []any{k8s.ClusterID, reg.Ready}
+	for _, n := range slices.Sorted(maps.Keys(k8s.AddonIDs)) {
+		ready = append(ready, k8s.AddonIDs[n])
+	}
+	poolDeps := []pulumi.Resource{k8s}
+	if k8s.Autoscaler != nil {
+		poolDeps = append(poolDeps, k8s.Autoscaler)
+	}
+	for _, pool := range p.NodePools {
+		np, err := nodepool.NewNodePool(ctx, name+"-pool-"+pool.Name, nodePoolArgs(pool, k8s, net, tags, prod), pulumi.DependsOn(poolDeps))
+		if err != nil {
+			return nil, fmt.Errorf("node pool %s: %w", pool.Name, err)
+		}
+		ready = append(ready, np.NodePoolID)
 	}
 
 	lb, err := loadbalancer.NewLoadBalancer(ctx, name+"-ingress-lb", &loadbalancer.LoadBalancerArgs{
 		Name:       cloudName + "-ingress",
-		Config:     p.LoadBalancer,
 		Production: prod,
 		Tags:       tags,
 		Protect:    prod,
 	})
 	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("load balancer: %w", err)
+		return nil, fmt.Errorf("load balancer: %w", err)
 	}
 
-	acc, err := access.NewAccess(ctx, name+"-access", &access.AccessArgs{ClusterID: k8s.ClusterID})
-	if err != nil {
-		return WorkloadTarget{}, fmt.Errorf("cluster access: %w", err)
-	}
-
-	outputs["clusterId"] = k8s.ClusterID
-	outputs["apiServerEndpoint"] = k8s.APIServerEndpoint
-	outputs["kubeconfig"] = acc.Kubeconfig
-	outputs["vpcId"] = net.VpcID
-	outputs["egressIp"] = net.EgressIP
-	outputs["slbId"] = lb.LoadBalancerID
-	outputs["slbAddress"] = lb.Address
-	outputs[registry.OutputEndpoint] = reg.Endpoint
-	outputs[registry.OutputVpcEndpoint] = reg.VpcEndpoint
-	outputs[registry.OutputRepositories] = reg.Repositories
-
-	return WorkloadTarget{
-		Provider:         acc.Provider,
-		LoadBalancerID:   lb.LoadBalancerID,
-		RegistryEndpoint: reg.VpcEndpoint,
+	return &PlatformOutputs{
+		ClusterID: k8s.ClusterID,
+		ClusterReady: pulumi.All(ready...).ApplyT(func(vs []any) string {
+			return vs[0].(string)
+		}).(pulumi.StringOutput),
+		APIServerEndpoint:   k8s.APIServerEndpoint,
+		VpcID:               net.VpcID,
+		EgressIP:            net.EgressIP,
+		SlbID:               lb.LoadBalancerID,
+		SlbAddress:          lb.Address,
+		RegistryEndpoint:    reg.Endpoint,
+		RegistryVpcEndpoint: reg.VpcEndpoint,
+		RegistryInstanceID:  reg.InstanceID,
+		ImageRepositories:   reg.Repositories,
+		RrsaIssuer:          k8s.RrsaOIDCIssuer,
+		RrsaProviderArn:     k8s.RrsaProviderArn,
+		Region:              cfg.Region,
 	}, nil
+}
+
+func nodePoolArgs(pool config.NodePool, k8s *cluster.Cluster, net *network.Network, tags map[string]string, prod bool) *nodepool.NodePoolArgs {
+	args := &nodepool.NodePoolArgs{
+		ClusterID:            k8s.ClusterID,
+		VswitchIDs:           net.NodeVswitchIDs,
+		SecurityGroupID:      k8s.SecurityGroupID,
+		Name:                 pool.Name,
+		InstanceTypes:        pool.InstanceTypes,
+		SystemDiskCategories: pool.SystemDiskCategories,
+		SystemDiskSize:       pool.SystemDiskSize,
+		Labels:               pool.Labels,
+		Spot:                 pool.Spot,
+		UpgradeParallelism:   pool.UpgradeParallelism,
+		MaxUnavailable:       pool.MaxUnavailable,
+		Tags:                 tags,
+		Protect:              prod,
+	}
+	if a := pool.Autoscaling; a != nil {
+		args.Autoscaling = &nodepool.Autoscaling{Min: a.Min, Max: a.Max}
+	} else {
+		args.DesiredSize = *pool.DesiredSize
+	}
+	for _, t := range pool.Taints {
+		args.Taints = append(args.Taints, nodepool.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect})
+	}
+	return args
 }
 
 // podVswitchCidrs: Flannel takes pod IPs from its own overlay block, so it

@@ -9,16 +9,21 @@ import (
 
 	"github.com/pulumi/pulumi-alicloud/sdk/v3/go/alicloud/slb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
-	"github.com/ack-platform/ack-platform/stacks/config"
+// Billing of a new CLB: pay-as-you-go by capacity unit, internet traffic
+// by volume. Pay-by-specification (and pay-by-bandwidth, which exists only
+// with it) can no longer be bought: from June 2025 on the international
+// site, from January 2026 in China.
+const (
+	InstanceChargeType = "PayByCLCU"
+	InternetChargeType = "PayByTraffic"
 )
 
 // LoadBalancerArgs configures a LoadBalancer.
 type LoadBalancerArgs struct {
 	// Name is the CLB's name.
 	Name string
-	// Config is the validated loadBalancer section of the stack config.
-	Config config.LoadBalancer
 	// Production turns on deletion protection and console modification
 	// protection (the cloud controller manager still manages listeners
 	// through the API).
@@ -49,7 +54,6 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 	if err := ctx.RegisterComponentResource("ack-platform:platform:LoadBalancer", name, comp, opts...); err != nil {
 		return nil, err
 	}
-	c := args.Config
 	onOff := func(b bool) string {
 		if b {
 			return "on"
@@ -60,17 +64,12 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 		LoadBalancerName:   pulumi.String(args.Name),
 		AddressType:        pulumi.String("internet"),
 		AddressIpVersion:   pulumi.String("ipv4"),
-		LoadBalancerSpec:   pulumi.String(c.Spec),
-		InternetChargeType: pulumi.String(c.InternetChargeType),
 		PaymentType:        pulumi.String("PayAsYouGo"),
-		DeleteProtection:   pulumi.String(onOff(args.Production)),
-		// Billed by spec, so the configured spec is what applies (with
-		// PayByCLCU it would be ignored).
-		InstanceChargeType: pulumi.String("PayBySpec"),
-		Tags:               pulumi.ToStringMap(args.Tags),
-	}
-	if c.InternetChargeType == "PayByBandwidth" {
-		lbArgs.Bandwidth = pulumi.Int(c.Bandwidth)
+		InstanceChargeType: pulumi.String(InstanceChargeType),
+		InternetChargeType: pulumi.String(InternetChargeType),
+		// No spec and no bandwidth: a pay-by-CLCU instance has neither.
+		DeleteProtection: pulumi.String(onOff(args.Production)),
+		Tags:             pulumi.ToStringMap(args.Tags),
 	}
 	if args.Production {
 		lbArgs.ModificationProtectionStatus = pulumi.String("ConsoleProtection")

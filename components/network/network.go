@@ -1,7 +1,8 @@
 // Package network provides the VPC a cluster lives in: one node vSwitch and
 // one Terway pod vSwitch per zone, an enhanced NAT gateway with an EIP and
-// SNAT entries so nodes and pods reach the internet without public IPs, and
-// the security group the nodes share.
+// SNAT entries so nodes and pods reach the internet without public IPs.
+// The nodes' security group is not here: ACK creates it with the cluster,
+// with the rules the cluster needs.
 package network
 
 import (
@@ -31,7 +32,10 @@ type NetworkArgs struct {
 	NatBandwidth int
 	// Tags go onto every resource.
 	Tags map[string]string
-	// Protect marks the VPC with Pulumi `protect` so no plan can delete it.
+	// Protect marks the VPC, vSwitches, NAT gateway, EIP and its binding
+	// with Pulumi `protect` so no plan can delete them, and turns on the
+	// cloud's deletion protection of the NAT gateway and the EIP: the EIP
+	// is the egress address partners allow-list, and a new one would differ.
 	Protect bool
 }
 
@@ -45,8 +49,6 @@ type Network struct {
 	NodeVswitchIDs pulumi.StringArrayOutput `pulumi:"nodeVswitchIds"`
 	// PodVswitchIDs are the Terway pod vSwitches, in zone order.
 	PodVswitchIDs pulumi.StringArrayOutput `pulumi:"podVswitchIds"`
-	// SecurityGroupID is the nodes' security group.
-	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// EgressIP is the public address nodes and pods reach the internet from;
 	// third parties allow-list it.
 	EgressIP pulumi.StringOutput `pulumi:"egressIp"`
@@ -62,6 +64,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	protect := pulumi.Protect(args.Protect)
 	tags := pulumi.ToStringMap(args.Tags)
 
 	network, err := vpc.NewNetwork(ctx, name+"-vpc", &vpc.NetworkArgs{
@@ -69,7 +72,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		CidrBlock:   pulumi.String(args.VpcCidr),
 		Description: pulumi.String("ACK cluster network, managed by ack-platform"),
 		Tags:        tags,
-	}, parent, pulumi.Protect(args.Protect))
+	}, parent, protect)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +95,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 				VswitchName: pulumi.String(fmt.Sprintf("%s-%s-%s", args.Name, role, zone)),
 				Description: pulumi.String(role + " vSwitch, managed by ack-platform"),
 				Tags:        tags,
-			}, parent)
+			}, parent, protect)
 			if err != nil {
 				return nil, err
 			}
@@ -113,15 +116,16 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	// One enhanced NAT gateway serves every zone: SNAT entries are per
 	// vSwitch, so only the NAT's own zone is a single point of egress.
 	nat, err := vpc.NewNatGateway(ctx, name+"-nat", &vpc.NatGatewayArgs{
-		VpcId:          network.ID(),
-		VswitchId:      nodeSwitches[0].ID(),
-		NatGatewayName: pulumi.String(args.Name),
-		NatType:        pulumi.String("Enhanced"),
-		NetworkType:    pulumi.String("internet"),
-		PaymentType:    pulumi.String("PayAsYouGo"),
-		Description:    pulumi.String("egress for nodes and pods, managed by ack-platform"),
-		Tags:           tags,
-	}, parent)
+		VpcId:              network.ID(),
+		VswitchId:          nodeSwitches[0].ID(),
+		NatGatewayName:     pulumi.String(args.Name),
+		NatType:            pulumi.String("Enhanced"),
+		NetworkType:        pulumi.String("internet"),
+		PaymentType:        pulumi.String("PayAsYouGo"),
+		DeletionProtection: pulumi.Bool(args.Protect),
+		Description:        pulumi.String("egress for nodes and pods, managed by ack-platform"),
+		Tags:               tags,
+	}, parent, protect)
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +135,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		InternetChargeType: pulumi.String("PayByTraffic"),
 		PaymentType:        pulumi.String("PayAsYouGo"),
 		Isp:                pulumi.String("BGP"),
+		DeletionProtection: pulumi.Bool(args.Protect),
 		Description:        pulumi.String("NAT egress, managed by ack-platform"),
 		Tags:               tags,
-	}, parent)
+	}, parent, protect)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +146,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		AllocationId: eip.ID(),
 		InstanceId:   nat.ID(),
 		InstanceType: pulumi.String("Nat"),
-	}, parent)
+	}, parent, protect)
 	if err != nil {
 		return nil, err
 	}
@@ -158,30 +163,15 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		}
 	}
 
-	sg, err := ecs.NewSecurityGroup(ctx, name+"-sg", &ecs.SecurityGroupArgs{
-		VpcId:             network.ID(),
-		SecurityGroupName: pulumi.String(args.Name + "-nodes"),
-		// An enterprise group does not allow traffic between its members by
-		// default and scales to more instances; ACK opens what it needs.
-		SecurityGroupType: pulumi.String("enterprise"),
-		Description:       pulumi.String("ACK nodes, managed by ack-platform"),
-		Tags:              tags,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
 	comp.VpcID = network.ID().ToStringOutput()
 	comp.NodeVswitchIDs = ids(nodeSwitches)
 	comp.PodVswitchIDs = ids(podSwitches)
-	comp.SecurityGroupID = sg.ID().ToStringOutput()
 	comp.EgressIP = eip.IpAddress
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"vpcId":           comp.VpcID,
-		"nodeVswitchIds":  comp.NodeVswitchIDs,
-		"podVswitchIds":   comp.PodVswitchIDs,
-		"securityGroupId": comp.SecurityGroupID,
-		"egressIp":        comp.EgressIP,
+		"vpcId":          comp.VpcID,
+		"nodeVswitchIds": comp.NodeVswitchIDs,
+		"podVswitchIds":  comp.PodVswitchIDs,
+		"egressIp":       comp.EgressIP,
 	}); err != nil {
 		return nil, err
 	}

@@ -229,7 +229,7 @@ func (c *Config) setDefaults() {
 func (c *Config) validate(ps *Problems, r Reader) {
 	checkLabel(ps, "stack", c.Stack)
 	if c.Platform != nil {
-		c.Platform.validate(ps, c.Tier, key("platform"))
+		c.Platform.validate(ps, c, key("platform"))
 	}
 	reg := c.Registry
 	k := key("registry")

@@ -2,9 +2,15 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
+
+	// The API machinery's own validators: node label and taint keys are
+	// checked exactly as the API server will check them.
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Platform is the Alibaba Cloud layer of a stack: config key
@@ -22,6 +28,9 @@ type Platform struct {
 	NodePools []NodePool `json:"nodePools"`
 	// LoadBalancer is the internet-facing CLB that ingress-nginx binds to.
 	LoadBalancer LoadBalancer `json:"loadBalancer"`
+	// RegistryAccess is how clusters pull from and CI pushes to the ACR
+	// instance: network endpoints and the credential helper.
+	RegistryAccess RegistryAccess `json:"registryAccess"`
 	// Tags are added to every taggable cloud resource.
 	Tags map[string]string `json:"tags,omitempty"`
 }
@@ -36,8 +45,32 @@ type Network struct {
 	// PodVswitchCidrs has one block per zone for Terway pod IPs, inside the
 	// VPC. Default: consecutive /19 blocks from the second quarter of the VPC.
 	PodVswitchCidrs []string `json:"podVswitchCidrs"`
-	// NatBandwidth is the egress EIP bandwidth in Mbit/s. Default 100.
+	// NatBandwidth is the egress EIP bandwidth in Mbit/s, 1-200 (the
+	// ceiling of a pay-by-traffic EIP). Default 100.
 	NatBandwidth int `json:"natBandwidth"`
+}
+
+// RegistryAccess is the network and credential side of the registry.
+type RegistryAccess struct {
+	// CiPushCidrs are the CIDR blocks allowed to reach the ACR Enterprise
+	// instance over the internet (CI runners that push images). Empty (the
+	// default) leaves the internet endpoint off: nothing outside a linked
+	// VPC can reach the registry.
+	CiPushCidrs []string `json:"ciPushCidrs,omitempty"`
+	// Namespaces are the Kubernetes namespaces whose service accounts the
+	// credential helper gives pull credentials. Default: the namespaces of
+	// the stack's environments that pull through the helper; with none
+	// (a platform-only stack), every namespace.
+	Namespaces []string `json:"namespaces,omitempty"`
+	// ServiceAccounts are the service accounts in those namespaces that get
+	// the credentials. Default ["default"]; "*" means all.
+	ServiceAccounts []string `json:"serviceAccounts,omitempty"`
+	// PersonalCreatedOn is the creation date (YYYY-MM-DD) of the ACR
+	// Personal instance, for the personal edition only. The credential
+	// helper serves Personal instances created on or before 2024-09-08;
+	// a later date makes validation refuse the helper add-on (environments
+	// then pull with image pull secrets).
+	PersonalCreatedOn string `json:"personalCreatedOn,omitempty"`
 }
 
 // Cluster is the ACK managed cluster.
@@ -77,7 +110,8 @@ type Cluster struct {
 	KmsKeyID string `json:"kmsKeyId,omitempty"`
 	// Addons are managed after creation with cs.KubernetesAddon. Default:
 	// the disk CSI driver, the node problem detector and the ACR credential
-	// helper.
+	// helper. The CNI is not listed here (it is chosen by cni), and the
+	// credential helper's config is written by the program.
 	Addons []Addon `json:"addons"`
 }
 
@@ -119,8 +153,9 @@ type NodePool struct {
 	Taints []Taint           `json:"taints,omitempty"`
 	// Spot runs the pool on preemptible instances (never in prod).
 	Spot bool `json:"spot,omitempty"`
-	// Surge is how many extra nodes an upgrade adds. Default 1.
-	Surge int `json:"surge"`
+	// UpgradeParallelism is how many nodes an upgrade replaces at once
+	// (the node pool's rolling policy). Default 1.
+	UpgradeParallelism int `json:"upgradeParallelism"`
 	// MaxUnavailable is how many nodes an upgrade or repair may take down at
 	// once. Default 1.
 	MaxUnavailable int `json:"maxUnavailable"`
@@ -139,14 +174,23 @@ type Taint struct {
 	Effect string `json:"effect"`
 }
 
-// LoadBalancer is the CLB in front of ingress-nginx.
+// LoadBalancer is the CLB in front of ingress-nginx. New CLB instances are
+// pay-as-you-go by capacity unit (PayByCLCU) with pay-by-traffic internet
+// billing: pay-by-specification, and pay-by-bandwidth with it, can no longer
+// be bought (June 2025 on the international site, January 2026 in China).
 type LoadBalancer struct {
-	// Spec is the CLB spec. Default slb.s2.small.
-	Spec string `json:"spec"`
-	// InternetChargeType is PayByTraffic (default) or PayByBandwidth.
+	// InstanceChargeType is PayByCLCU, the only metering a new CLB can be
+	// bought with. Default PayByCLCU.
+	InstanceChargeType string `json:"instanceChargeType"`
+	// Spec is a pay-by-specification CLB spec; discontinued, so it must
+	// stay empty (a pay-by-CLCU instance has no spec).
+	Spec string `json:"spec,omitempty"`
+	// InternetChargeType is PayByTraffic, the only internet billing of a
+	// pay-by-CLCU instance. Default PayByTraffic.
 	InternetChargeType string `json:"internetChargeType"`
-	// Bandwidth in Mbit/s, used with PayByBandwidth. Default 50.
-	Bandwidth int `json:"bandwidth"`
+	// Bandwidth is a pay-by-bandwidth cap; discontinued with
+	// pay-by-specification, so it must stay unset.
+	Bandwidth int `json:"bandwidth,omitempty"`
 }
 
 func (p *Platform) setDefaults(tier Tier) {
@@ -232,8 +276,8 @@ func (p *Platform) setDefaults(tier Tier) {
 		if np.SystemDiskSize == 0 {
 			np.SystemDiskSize = 120
 		}
-		if np.Surge == 0 {
-			np.Surge = 1
+		if np.UpgradeParallelism == 0 {
+			np.UpgradeParallelism = 1
 		}
 		if np.MaxUnavailable == 0 {
 			np.MaxUnavailable = 1
@@ -241,14 +285,15 @@ func (p *Platform) setDefaults(tier Tier) {
 	}
 
 	lb := &p.LoadBalancer
-	if lb.Spec == "" {
-		lb.Spec = "slb.s2.small"
+	if lb.InstanceChargeType == "" {
+		lb.InstanceChargeType = ClbPayByCLCU
 	}
 	if lb.InternetChargeType == "" {
 		lb.InternetChargeType = "PayByTraffic"
 	}
-	if lb.Bandwidth == 0 {
-		lb.Bandwidth = 50
+
+	if len(p.RegistryAccess.ServiceAccounts) == 0 {
+		p.RegistryAccess.ServiceAccounts = []string{"default"}
 	}
 }
 
@@ -258,17 +303,58 @@ const (
 	CniFlannel = "flannel"
 )
 
+// ClbPayByCLCU is the pay-as-you-go metering of a CLB by capacity unit, the
+// only one new instances can be bought with.
+const ClbPayByCLCU = "PayByCLCU"
+
+// Limits the platform checks before anything is created; each names the
+// document it comes from in docs/alicloud-rules.md.
+const (
+	// maxInstanceTypes is how many fallback instance types a node pool takes.
+	maxInstanceTypes = 10
+	// maxEipTrafficBandwidth is the ceiling of a pay-by-traffic EIP, Mbit/s.
+	maxEipTrafficBandwidth = 200
+	// minVswitchBits and maxVswitchBits bound a vSwitch's mask.
+	minVswitchBits, maxVswitchBits = 16, 29
+	// helperPersonalCutoff is the last creation date of an ACR Personal
+	// instance the credential helper serves.
+	helperPersonalCutoff = "2024-09-08"
+	// ManagedCredentialHelperAddon is the managed edition of the credential
+	// helper; only one edition can be installed.
+	ManagedCredentialHelperAddon = "managed-aliyun-acr-credential-helper"
+)
+
 var (
 	clusterSpecs   = []string{"ack.pro.small", "ack.standard"}
 	proxyModes     = []string{"ipvs", "iptables"}
 	diskCategories = []string{"cloud_essd", "cloud_auto", "cloud_essd_entry", "cloud_efficiency", "cloud_ssd"}
 	taintEffects   = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
-	chargeTypes    = []string{"PayByTraffic", "PayByBandwidth"}
 	weekdays       = []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 	logComponents  = []string{"apiserver", "kcm", "scheduler", "ccm", "controlplane-events", "alb", "ack-goatscaler", "coredns"}
+	// cniAddons are the network plugins: chosen once by cluster.cni, never
+	// installed again as a managed add-on.
+	cniAddons = []string{"terway", "terway-eni", "terway-eniip", "kube-flannel-ds", "flannel"}
+	// RequiredAddons are what pods need before anything is scheduled: the
+	// disk CSI driver (volumes). The credential helper is required too when
+	// images are pulled through it.
+	RequiredAddons = []string{"csi-plugin", "csi-provisioner"}
+	// reservedRanges can be neither a VPC, a vSwitch nor a cluster block.
+	reservedRanges = []netip.Prefix{
+		netip.MustParsePrefix("100.64.0.0/10"),
+		netip.MustParsePrefix("224.0.0.0/4"),
+		netip.MustParsePrefix("127.0.0.0/8"),
+		netip.MustParsePrefix("169.254.0.0/16"),
+		netip.MustParsePrefix("0.0.0.0/8"),
+	}
+	// reservedTagPrefixes are kept by Alibaba Cloud for its own tags.
+	reservedTagPrefixes = []string{"aliyun", "acs:", "http://", "https://"}
+	ackVersion          = regexp.MustCompile(`^1\.[0-9]+\.[0-9]+-aliyun\.[0-9]+$`)
+	addonVersion        = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+	isoDate             = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
 
-func (p *Platform) validate(ps *Problems, tier Tier, key string) {
+func (p *Platform) validate(ps *Problems, c *Config, key string) {
+	tier := c.Tier
 	minZones := 2
 	if tier == TierProd {
 		minZones = 3
@@ -280,6 +366,10 @@ func (p *Platform) validate(ps *Problems, tier Tier, key string) {
 	for i, z := range p.Zones {
 		k := fmt.Sprintf("%s.zones[%d]", key, i)
 		checkLabel(ps, k, z)
+		// A zone id is its region id plus a letter suffix (cn-hangzhou-h).
+		if c.Region != "" && !(strings.HasPrefix(z, c.Region+"-") && len(z) > len(c.Region)+1) {
+			ps.Addf(k, "zone %q is not in the region %s (zone ids look like %s-h)", z, c.Region, c.Region)
+		}
 		if seenZone[z] {
 			ps.Addf(k, "zone %q is listed twice", z)
 		}
@@ -287,6 +377,7 @@ func (p *Platform) validate(ps *Problems, tier Tier, key string) {
 	}
 	p.validateNetwork(ps, key)
 	p.validateCluster(ps, tier, key+".cluster")
+	p.validateAddons(ps, c, key+".cluster.addons")
 	if len(p.NodePools) == 0 {
 		ps.Addf(key+".nodePools", "at least one node pool is required")
 	}
@@ -299,15 +390,130 @@ func (p *Platform) validate(ps *Problems, tier Tier, key string) {
 		}
 		seenPool[np.Name] = true
 	}
-	lb := p.LoadBalancer
-	if !slices.Contains(chargeTypes, lb.InternetChargeType) {
-		ps.Addf(key+".loadBalancer.internetChargeType", "%q is not one of %s", lb.InternetChargeType, strings.Join(chargeTypes, ", "))
+	p.LoadBalancer.validate(ps, key+".loadBalancer")
+	p.RegistryAccess.validate(ps, c, key+".registryAccess")
+	checkTags(ps, key+".tags", p.Tags)
+}
+
+// validate refuses the CLB billing combinations Alibaba Cloud no longer
+// sells, saying why, so the first `pulumi up` does not fail at purchase.
+func (lb LoadBalancer) validate(ps *Problems, k string) {
+	switch lb.InstanceChargeType {
+	case ClbPayByCLCU:
+	case "PayBySpec":
+		ps.Addf(k+".instanceChargeType", "pay-by-specification CLB instances can no longer be bought (from June 2025 on the international site, January 2026 in China); use %s", ClbPayByCLCU)
+	default:
+		ps.Addf(k+".instanceChargeType", "%q is not %s, the only metering a new CLB can be bought with", lb.InstanceChargeType, ClbPayByCLCU)
 	}
-	if lb.Bandwidth < 1 || lb.Bandwidth > 5000 {
-		ps.Addf(key+".loadBalancer.bandwidth", "%d is outside 1-5000 Mbit/s", lb.Bandwidth)
+	switch lb.InternetChargeType {
+	case "PayByTraffic":
+	case "PayByBandwidth":
+		ps.Addf(k+".internetChargeType", "pay-by-bandwidth exists only with pay-by-specification, which can no longer be bought; a %s instance is billed PayByTraffic", ClbPayByCLCU)
+	default:
+		ps.Addf(k+".internetChargeType", "%q is not PayByTraffic, the internet billing of a %s instance", lb.InternetChargeType, ClbPayByCLCU)
 	}
-	if !strings.HasPrefix(lb.Spec, "slb.") {
-		ps.Addf(key+".loadBalancer.spec", "%q is not a CLB spec such as slb.s2.small", lb.Spec)
+	if lb.Spec != "" {
+		ps.Addf(k+".spec", "%q: a %s instance has no specification (pay-by-specification can no longer be bought); remove spec", lb.Spec, ClbPayByCLCU)
+	}
+	if lb.Bandwidth != 0 {
+		ps.Addf(k+".bandwidth", "a bandwidth cap needs pay-by-bandwidth, which can no longer be bought; remove bandwidth")
+	}
+}
+
+func (ra RegistryAccess) validate(ps *Problems, c *Config, k string) {
+	for i, cidr := range ra.CiPushCidrs {
+		ck := fmt.Sprintf("%s.ciPushCidrs[%d]", k, i)
+		pfx, ok := parsePrefix(ps, ck, cidr)
+		if ok && pfx.Bits() == 0 {
+			ps.Addf(ck, "%s opens the registry to the whole internet; list the CI runners' egress blocks", pfx)
+		}
+	}
+	if len(ra.CiPushCidrs) > 0 && c.Registry.Edition != EditionEnterprise {
+		ps.Addf(k+".ciPushCidrs", "only the stack that owns the ACR Enterprise instance (registry edition enterprise) opens its internet endpoint")
+	}
+	for i, ns := range ra.Namespaces {
+		checkLabel(ps, fmt.Sprintf("%s.namespaces[%d]", k, i), ns)
+	}
+	for i, sa := range ra.ServiceAccounts {
+		if sa != "*" {
+			checkLabel(ps, fmt.Sprintf("%s.serviceAccounts[%d]", k, i), sa)
+		}
+	}
+	switch {
+	case ra.PersonalCreatedOn != "" && !isoDate.MatchString(ra.PersonalCreatedOn):
+		ps.Addf(k+".personalCreatedOn", "%q: give the ACR Personal instance's creation date as YYYY-MM-DD; it decides whether the credential helper can serve it", ra.PersonalCreatedOn)
+	case c.Registry.Edition != EditionPersonal && ra.PersonalCreatedOn != "":
+		ps.Addf(k+".personalCreatedOn", "only for the personal registry edition")
+	}
+}
+
+// HelperServesRegistry tells whether the aliyun-acr-credential-helper
+// add-on can serve the stack's registry: every Enterprise instance, and
+// Personal instances created on or before 2024-09-08 (later ones need image
+// pull secrets).
+func (c *Config) HelperServesRegistry() bool {
+	return !(c.Registry.Edition == EditionPersonal && c.Platform != nil && c.Platform.RegistryAccess.PersonalCreatedOn > helperPersonalCutoff)
+}
+
+// HelperNamespaces are the namespaces the credential helper serves: the
+// ones given in registryAccess.namespaces, else those of the stack's
+// environments that pull through the helper.
+func (c *Config) HelperNamespaces() []string {
+	if c.Platform != nil && len(c.Platform.RegistryAccess.Namespaces) > 0 {
+		return c.Platform.RegistryAccess.Namespaces
+	}
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(c.Workloads.Environments)) {
+		if e := c.Workloads.Environments[name]; e.ImagePull.Mode == PullCredentialHelper {
+			out = append(out, e.Namespace)
+		}
+	}
+	return out
+}
+
+// isHelper tells whether an add-on is an edition of the credential helper.
+func isHelper(name string) bool {
+	return name == CredentialHelperAddon || name == ManagedCredentialHelperAddon
+}
+
+// validateAddons checks the add-on set: no CNI (chosen by cluster.cni), the
+// CSI driver always, the credential helper exactly when it can serve the
+// registry, and no hand-written config for it (the program writes it).
+func (p *Platform) validateAddons(ps *Problems, c *Config, k string) {
+	seen := map[string]bool{}
+	for i, a := range p.Cluster.Addons {
+		ak := fmt.Sprintf("%s[%d]", k, i)
+		checkLabel(ps, ak+".name", a.Name)
+		if seen[a.Name] {
+			ps.Addf(ak+".name", "add-on %q is listed twice", a.Name)
+		}
+		seen[a.Name] = true
+		if slices.Contains(cniAddons, a.Name) {
+			ps.Addf(ak+".name", "%q is a network plugin: the CNI is chosen once by cluster.cni (%s) at creation and is not installed again as an add-on", a.Name, p.Cluster.Cni)
+		}
+		if a.Version != "" && !addonVersion.MatchString(a.Version) {
+			ps.Addf(ak+".version", "%q is not an add-on version such as v1.30.1 or 1.2.3-aliyun.1", a.Version)
+		}
+		if a.Config != "" && !isJSONObject(a.Config) {
+			ps.Addf(ak+".config", "must be a JSON object")
+		}
+		if isHelper(a.Name) && a.Config != "" {
+			ps.Addf(ak+".config", "the credential helper's config (instance, namespaces, service accounts) is written from platform.registryAccess; remove config")
+		}
+	}
+	for _, req := range RequiredAddons {
+		if !seen[req] {
+			ps.Addf(k, "add-on %q is missing: pods need it before they can run", req)
+		}
+	}
+	if seen[CredentialHelperAddon] && seen[ManagedCredentialHelperAddon] {
+		ps.Addf(k, "list %s or %s, not both: only one edition of the credential helper can be installed", CredentialHelperAddon, ManagedCredentialHelperAddon)
+	}
+	switch helper := seen[CredentialHelperAddon] || seen[ManagedCredentialHelperAddon]; {
+	case c.HelperServesRegistry() && !helper:
+		ps.Addf(k, "add-on %q is missing: nodes pull from ACR through it", CredentialHelperAddon)
+	case !c.HelperServesRegistry() && helper:
+		ps.Addf(k, "add-on %q cannot serve an ACR Personal instance created after %s; remove it (workloads use image pull secrets)", CredentialHelperAddon, helperPersonalCutoff)
 	}
 }
 
@@ -317,6 +523,9 @@ func (p *Platform) validateNetwork(ps *Problems, key string) {
 	vpc, vpcOK := parsePrefix(ps, k+".vpcCidr", n.VpcCidr)
 	if vpcOK && (vpc.Bits() < 8 || vpc.Bits() > 24) {
 		ps.Addf(k+".vpcCidr", "%s: a VPC block must be /8 to /24", vpc)
+	}
+	if vpcOK {
+		checkReserved(ps, k+".vpcCidr", vpc)
 	}
 	var blocks []namedPrefix
 	for _, list := range []struct {
@@ -332,6 +541,9 @@ func (p *Platform) validateNetwork(ps *Problems, key string) {
 			if !ok {
 				continue
 			}
+			if pfx.Bits() < minVswitchBits || pfx.Bits() > maxVswitchBits {
+				ps.Addf(ck, "%s: a vSwitch block must be /%d to /%d", pfx, minVswitchBits, maxVswitchBits)
+			}
 			if vpcOK && !(vpc.Contains(pfx.Addr()) && pfx.Bits() >= vpc.Bits()) {
 				ps.Addf(ck, "%s is outside the VPC %s", pfx, vpc)
 			}
@@ -344,6 +556,7 @@ func (p *Platform) validateNetwork(ps *Problems, key string) {
 		if vpcOK && svc.Overlaps(vpc) {
 			ps.Addf(key+".cluster.serviceCidr", "%s overlaps the VPC %s", svc, vpc)
 		}
+		checkReserved(ps, key+".cluster.serviceCidr", svc)
 		blocks = append(blocks, namedPrefix{key + ".cluster.serviceCidr", svc})
 	}
 	if p.Cluster.Cni == CniFlannel {
@@ -351,12 +564,41 @@ func (p *Platform) validateNetwork(ps *Problems, key string) {
 			if vpcOK && pod.Overlaps(vpc) {
 				ps.Addf(key+".cluster.podCidr", "%s overlaps the VPC %s", pod, vpc)
 			}
+			checkReserved(ps, key+".cluster.podCidr", pod)
 			blocks = append(blocks, namedPrefix{key + ".cluster.podCidr", pod})
 		}
 	}
 	checkDisjoint(ps, blocks)
-	if n.NatBandwidth < 1 || n.NatBandwidth > 500 {
-		ps.Addf(k+".natBandwidth", "%d is outside 1-500 Mbit/s", n.NatBandwidth)
+	if n.NatBandwidth < 1 || n.NatBandwidth > maxEipTrafficBandwidth {
+		ps.Addf(k+".natBandwidth", "%d is outside 1-%d Mbit/s, the range of a pay-by-traffic EIP", n.NatBandwidth, maxEipTrafficBandwidth)
+	}
+}
+
+// checkReserved reports a block that overlaps a range Alibaba Cloud keeps
+// for itself (100.64.0.0/10 carries its services) or that is not routable.
+func checkReserved(ps *Problems, k string, pfx netip.Prefix) {
+	for _, r := range reservedRanges {
+		if pfx.Overlaps(r) {
+			ps.Addf(k, "%s overlaps the reserved range %s", pfx, r)
+		}
+	}
+}
+
+// checkTags refuses tag keys Alibaba Cloud reserves and over-long tags.
+func checkTags(ps *Problems, k string, tags map[string]string) {
+	for _, tk := range slices.Sorted(maps.Keys(tags)) {
+		lower := strings.ToLower(tk)
+		for _, prefix := range reservedTagPrefixes {
+			if strings.HasPrefix(lower, prefix) {
+				ps.Addf(k, "tag key %q starts with %q, which Alibaba Cloud reserves", tk, prefix)
+			}
+		}
+		if tk == "" || len(tk) > 128 {
+			ps.Addf(k, "tag key %q must be 1-128 characters", tk)
+		}
+		if len(tags[tk]) > 128 {
+			ps.Addf(k, "tag %q: the value is longer than 128 characters", tk)
+		}
 	}
 }
 
@@ -368,7 +610,7 @@ func (p *Platform) validateCluster(ps *Problems, tier Tier, k string) {
 	if tier == TierProd && c.Spec != "ack.pro.small" {
 		ps.Addf(k+".spec", "prod needs the Pro control plane (ack.pro.small) for its SLA, got %q", c.Spec)
 	}
-	if !strings.Contains(c.Version, "-aliyun.") {
+	if !ackVersion.MatchString(c.Version) {
 		ps.Addf(k+".version", "%q is not an ACK version such as 1.33.1-aliyun.1; pin one so upgrades are reviewed", c.Version)
 	}
 	switch c.Cni {
@@ -421,24 +663,15 @@ func (p *Platform) validateCluster(ps *Problems, tier Tier, k string) {
 	if c.LogRetentionDays < 1 || c.LogRetentionDays > 3650 {
 		ps.Addf(k+".logRetentionDays", "%d is outside 1-3650", c.LogRetentionDays)
 	}
-	seen := map[string]bool{}
-	for i, a := range c.Addons {
-		ak := fmt.Sprintf("%s.addons[%d]", k, i)
-		checkLabel(ps, ak+".name", a.Name)
-		if seen[a.Name] {
-			ps.Addf(ak+".name", "add-on %q is listed twice", a.Name)
-		}
-		seen[a.Name] = true
-		if a.Config != "" && !isJSONObject(a.Config) {
-			ps.Addf(ak+".config", "must be a JSON object")
-		}
-	}
 }
 
 func (np NodePool) validate(ps *Problems, tier Tier, k string) {
 	checkLabel(ps, k+".name", np.Name)
 	if len(np.InstanceTypes) == 0 {
 		ps.Addf(k+".instanceTypes", "list at least one instance type (several give ACK a fallback when one is out of stock)")
+	}
+	if len(np.InstanceTypes) > maxInstanceTypes {
+		ps.Addf(k+".instanceTypes", "%d instance types: a node pool takes at most %d", len(np.InstanceTypes), maxInstanceTypes)
 	}
 	for i, it := range np.InstanceTypes {
 		if !strings.HasPrefix(it, "ecs.") {
@@ -462,27 +695,40 @@ func (np NodePool) validate(ps *Problems, tier Tier, k string) {
 		ps.Addf(k+".desiredSize", "%d is negative", *np.DesiredSize)
 	}
 	if a := np.Autoscaling; a != nil {
-		if a.Min < 0 || a.Max < 1 || a.Min > a.Max || a.Max > 1000 {
-			ps.Addf(k+".autoscaling", "min %d / max %d: need 0 <= min <= max, 1 <= max <= 1000", a.Min, a.Max)
+		if a.Min < 0 || a.Max <= a.Min || a.Max > 1000 {
+			ps.Addf(k+".autoscaling", "min %d / max %d: need 0 <= min < max <= 1000 (a max not above min leaves the autoscaler nothing to do)", a.Min, a.Max)
 		}
 	}
 	if np.Spot && tier == TierProd {
 		ps.Addf(k+".spot", "spot instances can be reclaimed at any time; not allowed in prod")
 	}
-	if np.Surge < 1 || np.Surge > 1000 {
-		ps.Addf(k+".surge", "%d is outside 1-1000", np.Surge)
+	if np.UpgradeParallelism < 1 || np.UpgradeParallelism > 1000 {
+		ps.Addf(k+".upgradeParallelism", "%d is outside 1-1000", np.UpgradeParallelism)
 	}
 	if np.MaxUnavailable < 1 || np.MaxUnavailable > 1000 {
 		ps.Addf(k+".maxUnavailable", "%d is outside 1-1000", np.MaxUnavailable)
 	}
-	for lk := range np.Labels {
+	for _, lk := range slices.Sorted(maps.Keys(np.Labels)) {
+		lkk := fmt.Sprintf("%s.labels[%s]", k, lk)
+		for _, msg := range validation.IsQualifiedName(lk) {
+			ps.Addf(lkk, "%q is not a Kubernetes label key: %s", lk, msg)
+		}
+		for _, msg := range validation.IsValidLabelValue(np.Labels[lk]) {
+			ps.Addf(lkk, "%q is not a Kubernetes label value: %s", np.Labels[lk], msg)
+		}
 		if strings.HasPrefix(lk, "kubernetes.io/") || strings.HasPrefix(lk, "node-role.kubernetes.io/") {
 			ps.Addf(k+".labels", "label %q is reserved by Kubernetes", lk)
 		}
 	}
 	for i, t := range np.Taints {
+		tk := fmt.Sprintf("%s.taints[%d]", k, i)
 		if t.Key == "" || !slices.Contains(taintEffects, t.Effect) {
-			ps.Addf(fmt.Sprintf("%s.taints[%d]", k, i), "needs a key and an effect of %s", strings.Join(taintEffects, ", "))
+			ps.Addf(tk, "needs a key and an effect of %s", strings.Join(taintEffects, ", "))
+		}
+		if t.Key != "" {
+			for _, msg := range validation.IsQualifiedName(t.Key) {
+				ps.Addf(tk+".key", "%q is not a Kubernetes taint key: %s", t.Key, msg)
+			}
 		}
 	}
 }

@@ -832,7 +832,7 @@ func (w *Workloads) validate(ps *Problems, c *Config, r Reader) {
 		case PullCredentialHelper:
 			if c.Target == TargetLocal {
 				ps.Addf(k+".imagePull.mode", "the ACR credential helper is an ACK add-on; the local target uses secret or none")
-			} else if c.Platform != nil && !slices.ContainsFunc(c.Platform.Cluster.Addons, func(a Addon) bool { return a.Name == CredentialHelperAddon }) {
+			} else if c.Platform != nil && !slices.ContainsFunc(c.Platform.Cluster.Addons, func(a Addon) bool { return isHelper(a.Name) }) {
 				ps.Addf(k+".imagePull.mode", "credential-helper needs the %s add-on in ack-platform:platform.cluster.addons", CredentialHelperAddon)
 			}
 		case PullNone:

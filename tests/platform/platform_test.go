@@ -20,7 +20,9 @@ const (
 	tEIP        = "alicloud:ecs/eipAddress:EipAddress"
 	tEIPAssoc   = "alicloud:ecs/eipAssociation:EipAssociation"
 	tSNAT       = "alicloud:vpc/snatEntry:SnatEntry"
-	tSG         = "alicloud:ecs/securityGroup:SecurityGroup"
+	tAutoscaler = "alicloud:cs/autoscalingConfig:AutoscalingConfig"
+	tVpcLink    = "alicloud:cr/vpcEndpointLinkedVpc:VpcEndpointLinkedVpc"
+	tInternetEP = "alicloud:cr/internetEndpoint:InternetEndpoint"
 	tCluster    = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 	tAddon      = "alicloud:cs/kubernetesAddon:KubernetesAddon"
 	tNodePool   = "alicloud:cs/nodePool:NodePool"
@@ -75,10 +77,10 @@ func TestDevStackPlatform(t *testing.T) {
 
 	zones := []string{"cn-hangzhou-i", "cn-hangzhou-j"}
 	counts := map[string]int{
-		tVPC: 1, tSwitch: 4, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 4, tSG: 1,
-		tCluster: 1, tAddon: 4, tNodePool: 2, tSLB: 1, tStackRef: 1,
-		// dev deploys from prod's registry and owns none.
-		tEEInstance: 0, tEENS: 0, tEERepo: 0,
+		tVPC: 1, tSwitch: 4, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 4,
+		tCluster: 1, tAddon: 4, tNodePool: 2, tSLB: 1, tStackRef: 1, tAutoscaler: 1,
+		// dev deploys from prod's registry and owns none, but links its VPC.
+		tEEInstance: 0, tEENS: 0, tEERepo: 0, tVpcLink: 1, tInternetEP: 0,
 	}
 	for typ, n := range counts {
 		assert.Len(t, res.OfType(typ), n, typ)
@@ -122,23 +124,24 @@ func TestDevStackPlatform(t *testing.T) {
 		assert.True(t, p.Input("desiredSize").IsNull(), "%s: an autoscaling pool sets no desired size", name)
 		assert.Contains(t, p.IgnoreChanges, "desiredSize", name)
 		assert.Len(t, p.Input("vswitchIds").ArrayValue(), 2, "%s spans both zones", name)
-		assert.Equal(t, "BALANCE", str(p.Input("multiAzPolicy")), name)
 		m := obj(p.Input("management"))
 		for _, k := range []string{"enable", "autoRepair", "autoUpgrade", "autoVulFix"} {
 			assert.True(t, m[resource.PropertyKey(k)].BoolValue(), "%s management.%s", name, k)
 		}
-		assert.Equal(t, 1.0, m["surge"].NumberValue(), name)
+		assert.True(t, m["surge"].IsNull(), "%s: management.surge is deprecated", name)
+		assert.Equal(t, 1.0, obj(p.Input("rollingPolicy"))["maxParallelism"].NumberValue(), name)
 		assert.Equal(t, 1.0, m["maxUnavailable"].NumberValue(), name)
 	}
 	assert.Equal(t, 2.0, obj(pools["general"].Input("scalingConfig"))["minSize"].NumberValue())
 	assert.Equal(t, 6.0, obj(pools["general"].Input("scalingConfig"))["maxSize"].NumberValue())
 	assert.Equal(t, "SpotAsPriceGo", str(pools["spot"].Input("spotStrategy")))
+	assert.Equal(t, "BALANCE", str(pools["general"].Input("multiAzPolicy")))
 	assert.True(t, pools["general"].Input("spotStrategy").IsNull())
 	assert.Len(t, pools["spot"].Input("taints").ArrayValue(), 1)
 
 	slb := res.OfType(tSLB)[0]
 	assert.Equal(t, "internet", str(slb.Input("addressType")))
-	assert.Equal(t, "slb.s1.small", str(slb.Input("loadBalancerSpec")))
+	assert.True(t, slb.Input("loadBalancerSpec").IsNull(), "a pay-by-CLCU CLB has no spec")
 	assert.Equal(t, "off", str(slb.Input("deleteProtection")))
 
 	ref := res.OfType(tStackRef)[0]
@@ -154,9 +157,9 @@ func TestProdStackPlatform(t *testing.T) {
 	res := harness.MustRun(t, "prod", nil)
 
 	counts := map[string]int{
-		tVPC: 1, tSwitch: 6, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 6, tSG: 1,
+		tVPC: 1, tSwitch: 6, tNAT: 1, tEIP: 1, tEIPAssoc: 1, tSNAT: 6,
 		tCluster: 1, tAddon: 4, tNodePool: 2, tSLB: 1, tStackRef: 0,
-		tEEInstance: 1, tEENS: 1,
+		tEEInstance: 1, tEENS: 1, tVpcLink: 1, tInternetEP: 0,
 	}
 	for typ, n := range counts {
 		assert.Len(t, res.OfType(typ), n, typ)
@@ -294,7 +297,8 @@ func assertStructure(t *testing.T, res *harness.Result) {
 
 func assertOutputs(t *testing.T, res *harness.Result) {
 	t.Helper()
-	for _, k := range []string{"clusterId", "apiServerEndpoint", "kubeconfig", "vpcId", "slbId", "slbAddress", "registryEndpoint", "imageRepositories"} {
+	for _, k := range []string{"clusterId", "clusterReady", "apiServerEndpoint", "kubeconfig", "vpcId", "egressIp", "slbId", "slbAddress",
+		"registryEndpoint", "registryVpcEndpoint", "registryInstanceId", "imageRepositories", "rrsaIssuer", "rrsaProviderArn", "region"} {
 		require.Contains(t, res.Outputs, k)
 	}
 	assert.True(t, res.Outputs["kubeconfig"].Secret, "kubeconfig output is secret")

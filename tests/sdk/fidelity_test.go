@@ -94,10 +94,10 @@ func TestFidelityCatchesMistakes(t *testing.T) {
 			delete(r.InputProperties, "nodePoolName")
 		}, "property nodePoolNam does not exist"},
 		{"wrong output name", func(s *sdk.PackageSpec) {
-			r := s.Resources["alicloud:cr/repo:Repo"]
-			r.Properties["domainLists"] = r.Properties["domainList"]
-			delete(r.Properties, "domainList")
-		}, "property domainLists does not exist"},
+			r := s.Resources["alicloud:cr/vpcEndpointLinkedVpc:VpcEndpointLinkedVpc"]
+			r.Properties["vpcIds"] = r.Properties["vpcId"]
+			delete(r.Properties, "vpcId")
+		}, "property vpcIds does not exist"},
 		{"wrong input type", func(s *sdk.PackageSpec) {
 			s.Resources[np].InputProperties["systemDiskSize"] = &sdk.PropertySpec{Type: "string"}
 		}, "systemDiskSize: schema type string, TS type number"},

@@ -33,6 +33,9 @@ type Resource struct {
 	// IgnoreChanges and Provider are as passed in the resource options.
 	IgnoreChanges []string
 	Provider      string
+	// Dependencies are the URNs the resource waits for: its dependsOn and
+	// the resources its inputs come from.
+	Dependencies []string
 }
 
 // ParentName is the logical name of the parent resource ("" for the stack).
@@ -165,6 +168,10 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Dependencies = rpc.GetDependencies()
+		for _, deps := range rpc.GetPropertyDependencies() {
+			r.Dependencies = append(r.Dependencies, deps.GetUrns()...)
+		}
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
@@ -181,6 +188,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("ipAddress", "47.96.10.1")
 	case "alicloud:cs/managedKubernetes:ManagedKubernetes":
 		id = "c" + strings.ReplaceAll(args.Name, "-", "")
+		set("securityGroupId", "sg-"+id)
 		set("connections", map[string]any{
 			"apiServerIntranet": "https://10.0.0.10:6443",
 			"apiServerInternet": "",
@@ -202,6 +210,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("outputs", map[string]any{
 			"registryEndpoint":    "acme-registry.cn-hangzhou.cr.aliyuncs.com",
 			"registryVpcEndpoint": "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
+			"registryInstanceId":  "cri-acmeprod",
 		})
 		set("secretOutputNames", []any{})
 	}

@@ -238,11 +238,7 @@ func loadBalancerLines(cfg *config.Config) []string {
 		return []string{"local cluster ingress", "ports 80, 443"}
 	}
 	lb := cfg.Platform.LoadBalancer
-	charge := lb.InternetChargeType
-	if charge == "PayByBandwidth" {
-		charge = fmt.Sprintf("%s %d Mbit/s", charge, lb.Bandwidth)
-	}
-	return []string{"SLB (CLB " + lb.Spec + ")", "listeners 80, 443", charge}
+	return []string{"SLB (CLB " + lb.InstanceChargeType + ")", "listeners 80, 443", lb.InternetChargeType}
 }
 
 func ingressLines(in config.Ingress) []string {

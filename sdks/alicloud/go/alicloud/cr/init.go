@@ -21,12 +21,12 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
-	case "alicloud:cr/namespace:Namespace":
-		r = &Namespace{}
+	case "alicloud:cr/internetEndpoint:InternetEndpoint":
+		r = &InternetEndpoint{}
 	case "alicloud:cr/registryEnterpriseInstance:RegistryEnterpriseInstance":
 		r = &RegistryEnterpriseInstance{}
-	case "alicloud:cr/repo:Repo":
-		r = &Repo{}
+	case "alicloud:cr/vpcEndpointLinkedVpc:VpcEndpointLinkedVpc":
+		r = &VpcEndpointLinkedVpc{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}
@@ -42,7 +42,7 @@ func init() {
 	}
 	pulumi.RegisterResourceModule(
 		"alicloud",
-		"cr/namespace",
+		"cr/internetEndpoint",
 		&module{version},
 	)
 	pulumi.RegisterResourceModule(
@@ -52,7 +52,7 @@ func init() {
 	)
 	pulumi.RegisterResourceModule(
 		"alicloud",
-		"cr/repo",
+		"cr/vpcEndpointLinkedVpc",
 		&module{version},
 	)
 }

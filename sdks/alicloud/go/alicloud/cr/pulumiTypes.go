@@ -13,6 +13,118 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+type InternetEndpointEntry struct {
+	// The comment of the entry.
+	//
+	// > **NOTE:** When the Internet endpoint is enabled, the CIDR block `127.0.0.1/32` with comment `default` is automatically added to the whitelist as a system-managed loopback ACL policy. It cannot be created or deleted through this resource's `entries` and is filtered out of state on Read, so adding `entry = "127.0.0.1/32"` with `comment = "default"` to `entries` causes a perpetual plan diff. Removing all user-managed entries exposes the instance to the Internet.
+	Comment *string `pulumi:"comment"`
+	// The CIDR-formatted IP address range that is allowed to access the instance over the Internet.
+	Entry *string `pulumi:"entry"`
+}
+
+// InternetEndpointEntryInput is an input type that accepts InternetEndpointEntryArgs and InternetEndpointEntryOutput values.
+// You can construct a concrete instance of `InternetEndpointEntryInput` via:
+//
+//	InternetEndpointEntryArgs{...}
+type InternetEndpointEntryInput interface {
+	pulumi.Input
+
+	ToInternetEndpointEntryOutput() InternetEndpointEntryOutput
+	ToInternetEndpointEntryOutputWithContext(context.Context) InternetEndpointEntryOutput
+}
+
+type InternetEndpointEntryArgs struct {
+	// The comment of the entry.
+	//
+	// > **NOTE:** When the Internet endpoint is enabled, the CIDR block `127.0.0.1/32` with comment `default` is automatically added to the whitelist as a system-managed loopback ACL policy. It cannot be created or deleted through this resource's `entries` and is filtered out of state on Read, so adding `entry = "127.0.0.1/32"` with `comment = "default"` to `entries` causes a perpetual plan diff. Removing all user-managed entries exposes the instance to the Internet.
+	Comment pulumi.StringPtrInput `pulumi:"comment"`
+	// The CIDR-formatted IP address range that is allowed to access the instance over the Internet.
+	Entry pulumi.StringPtrInput `pulumi:"entry"`
+}
+
+func (InternetEndpointEntryArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*InternetEndpointEntry)(nil)).Elem()
+}
+
+func (i InternetEndpointEntryArgs) ToInternetEndpointEntryOutput() InternetEndpointEntryOutput {
+	return i.ToInternetEndpointEntryOutputWithContext(context.Background())
+}
+
+func (i InternetEndpointEntryArgs) ToInternetEndpointEntryOutputWithContext(ctx context.Context) InternetEndpointEntryOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(InternetEndpointEntryOutput)
+}
+
+// InternetEndpointEntryArrayInput is an input type that accepts InternetEndpointEntryArray and InternetEndpointEntryArrayOutput values.
+// You can construct a concrete instance of `InternetEndpointEntryArrayInput` via:
+//
+//	InternetEndpointEntryArray{ InternetEndpointEntryArgs{...} }
+type InternetEndpointEntryArrayInput interface {
+	pulumi.Input
+
+	ToInternetEndpointEntryArrayOutput() InternetEndpointEntryArrayOutput
+	ToInternetEndpointEntryArrayOutputWithContext(context.Context) InternetEndpointEntryArrayOutput
+}
+
+type InternetEndpointEntryArray []InternetEndpointEntryInput
+
+func (InternetEndpointEntryArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]InternetEndpointEntry)(nil)).Elem()
+}
+
+func (i InternetEndpointEntryArray) ToInternetEndpointEntryArrayOutput() InternetEndpointEntryArrayOutput {
+	return i.ToInternetEndpointEntryArrayOutputWithContext(context.Background())
+}
+
+func (i InternetEndpointEntryArray) ToInternetEndpointEntryArrayOutputWithContext(ctx context.Context) InternetEndpointEntryArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(InternetEndpointEntryArrayOutput)
+}
+
+type InternetEndpointEntryOutput struct{ *pulumi.OutputState }
+
+func (InternetEndpointEntryOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*InternetEndpointEntry)(nil)).Elem()
+}
+
+func (o InternetEndpointEntryOutput) ToInternetEndpointEntryOutput() InternetEndpointEntryOutput {
+	return o
+}
+
+func (o InternetEndpointEntryOutput) ToInternetEndpointEntryOutputWithContext(ctx context.Context) InternetEndpointEntryOutput {
+	return o
+}
+
+// The comment of the entry.
+//
+// > **NOTE:** When the Internet endpoint is enabled, the CIDR block `127.0.0.1/32` with comment `default` is automatically added to the whitelist as a system-managed loopback ACL policy. It cannot be created or deleted through this resource's `entries` and is filtered out of state on Read, so adding `entry = "127.0.0.1/32"` with `comment = "default"` to `entries` causes a perpetual plan diff. Removing all user-managed entries exposes the instance to the Internet.
+func (o InternetEndpointEntryOutput) Comment() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InternetEndpointEntry) *string { return v.Comment }).(pulumi.StringPtrOutput)
+}
+
+// The CIDR-formatted IP address range that is allowed to access the instance over the Internet.
+func (o InternetEndpointEntryOutput) Entry() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InternetEndpointEntry) *string { return v.Entry }).(pulumi.StringPtrOutput)
+}
+
+type InternetEndpointEntryArrayOutput struct{ *pulumi.OutputState }
+
+func (InternetEndpointEntryArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]InternetEndpointEntry)(nil)).Elem()
+}
+
+func (o InternetEndpointEntryArrayOutput) ToInternetEndpointEntryArrayOutput() InternetEndpointEntryArrayOutput {
+	return o
+}
+
+func (o InternetEndpointEntryArrayOutput) ToInternetEndpointEntryArrayOutputWithContext(ctx context.Context) InternetEndpointEntryArrayOutput {
+	return o
+}
+
+func (o InternetEndpointEntryArrayOutput) Index(i pulumi.IntInput) InternetEndpointEntryOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) InternetEndpointEntry {
+		return vs[0].([]InternetEndpointEntry)[vs[1].(int)]
+	}).(InternetEndpointEntryOutput)
+}
+
 type RegistryEnterpriseInstanceInstanceEndpoint struct {
 	// Domain List
 	Domains []RegistryEnterpriseInstanceInstanceEndpointDomain `pulumi:"domains"`
@@ -236,192 +348,17 @@ func (o RegistryEnterpriseInstanceInstanceEndpointDomainArrayOutput) Index(i pul
 	}).(RegistryEnterpriseInstanceInstanceEndpointDomainOutput)
 }
 
-type RepoDomainList struct {
-	// Domain of internal endpoint, only in some regions.
-	Internal *string `pulumi:"internal"`
-	// Domain of public endpoint.
-	Public *string `pulumi:"public"`
-	// Domain of vpc endpoint.
-	Vpc *string `pulumi:"vpc"`
-}
-
-// RepoDomainListInput is an input type that accepts RepoDomainListArgs and RepoDomainListOutput values.
-// You can construct a concrete instance of `RepoDomainListInput` via:
-//
-//	RepoDomainListArgs{...}
-type RepoDomainListInput interface {
-	pulumi.Input
-
-	ToRepoDomainListOutput() RepoDomainListOutput
-	ToRepoDomainListOutputWithContext(context.Context) RepoDomainListOutput
-}
-
-type RepoDomainListArgs struct {
-	// Domain of internal endpoint, only in some regions.
-	Internal pulumi.StringPtrInput `pulumi:"internal"`
-	// Domain of public endpoint.
-	Public pulumi.StringPtrInput `pulumi:"public"`
-	// Domain of vpc endpoint.
-	Vpc pulumi.StringPtrInput `pulumi:"vpc"`
-}
-
-func (RepoDomainListArgs) ElementType() reflect.Type {
-	return reflect.TypeOf((*RepoDomainList)(nil)).Elem()
-}
-
-func (i RepoDomainListArgs) ToRepoDomainListOutput() RepoDomainListOutput {
-	return i.ToRepoDomainListOutputWithContext(context.Background())
-}
-
-func (i RepoDomainListArgs) ToRepoDomainListOutputWithContext(ctx context.Context) RepoDomainListOutput {
-	return pulumi.ToOutputWithContext(ctx, i).(RepoDomainListOutput)
-}
-
-func (i RepoDomainListArgs) ToRepoDomainListPtrOutput() RepoDomainListPtrOutput {
-	return i.ToRepoDomainListPtrOutputWithContext(context.Background())
-}
-
-func (i RepoDomainListArgs) ToRepoDomainListPtrOutputWithContext(ctx context.Context) RepoDomainListPtrOutput {
-	return pulumi.ToOutputWithContext(ctx, i).(RepoDomainListOutput).ToRepoDomainListPtrOutputWithContext(ctx)
-}
-
-// RepoDomainListPtrInput is an input type that accepts RepoDomainListArgs, RepoDomainListPtr and RepoDomainListPtrOutput values.
-// You can construct a concrete instance of `RepoDomainListPtrInput` via:
-//
-//	        RepoDomainListArgs{...}
-//
-//	or:
-//
-//	        nil
-type RepoDomainListPtrInput interface {
-	pulumi.Input
-
-	ToRepoDomainListPtrOutput() RepoDomainListPtrOutput
-	ToRepoDomainListPtrOutputWithContext(context.Context) RepoDomainListPtrOutput
-}
-
-type repoDomainListPtrType RepoDomainListArgs
-
-func RepoDomainListPtr(v *RepoDomainListArgs) RepoDomainListPtrInput {
-	return (*repoDomainListPtrType)(v)
-}
-
-func (*repoDomainListPtrType) ElementType() reflect.Type {
-	return reflect.TypeOf((**RepoDomainList)(nil)).Elem()
-}
-
-func (i *repoDomainListPtrType) ToRepoDomainListPtrOutput() RepoDomainListPtrOutput {
-	return i.ToRepoDomainListPtrOutputWithContext(context.Background())
-}
-
-func (i *repoDomainListPtrType) ToRepoDomainListPtrOutputWithContext(ctx context.Context) RepoDomainListPtrOutput {
-	return pulumi.ToOutputWithContext(ctx, i).(RepoDomainListPtrOutput)
-}
-
-type RepoDomainListOutput struct{ *pulumi.OutputState }
-
-func (RepoDomainListOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((*RepoDomainList)(nil)).Elem()
-}
-
-func (o RepoDomainListOutput) ToRepoDomainListOutput() RepoDomainListOutput {
-	return o
-}
-
-func (o RepoDomainListOutput) ToRepoDomainListOutputWithContext(ctx context.Context) RepoDomainListOutput {
-	return o
-}
-
-func (o RepoDomainListOutput) ToRepoDomainListPtrOutput() RepoDomainListPtrOutput {
-	return o.ToRepoDomainListPtrOutputWithContext(context.Background())
-}
-
-func (o RepoDomainListOutput) ToRepoDomainListPtrOutputWithContext(ctx context.Context) RepoDomainListPtrOutput {
-	return o.ApplyTWithContext(ctx, func(_ context.Context, v RepoDomainList) *RepoDomainList {
-		return &v
-	}).(RepoDomainListPtrOutput)
-}
-
-// Domain of internal endpoint, only in some regions.
-func (o RepoDomainListOutput) Internal() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v RepoDomainList) *string { return v.Internal }).(pulumi.StringPtrOutput)
-}
-
-// Domain of public endpoint.
-func (o RepoDomainListOutput) Public() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v RepoDomainList) *string { return v.Public }).(pulumi.StringPtrOutput)
-}
-
-// Domain of vpc endpoint.
-func (o RepoDomainListOutput) Vpc() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v RepoDomainList) *string { return v.Vpc }).(pulumi.StringPtrOutput)
-}
-
-type RepoDomainListPtrOutput struct{ *pulumi.OutputState }
-
-func (RepoDomainListPtrOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((**RepoDomainList)(nil)).Elem()
-}
-
-func (o RepoDomainListPtrOutput) ToRepoDomainListPtrOutput() RepoDomainListPtrOutput {
-	return o
-}
-
-func (o RepoDomainListPtrOutput) ToRepoDomainListPtrOutputWithContext(ctx context.Context) RepoDomainListPtrOutput {
-	return o
-}
-
-func (o RepoDomainListPtrOutput) Elem() RepoDomainListOutput {
-	return o.ApplyT(func(v *RepoDomainList) RepoDomainList {
-		if v != nil {
-			return *v
-		}
-		var ret RepoDomainList
-		return ret
-	}).(RepoDomainListOutput)
-}
-
-// Domain of internal endpoint, only in some regions.
-func (o RepoDomainListPtrOutput) Internal() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *RepoDomainList) *string {
-		if v == nil {
-			return nil
-		}
-		return v.Internal
-	}).(pulumi.StringPtrOutput)
-}
-
-// Domain of public endpoint.
-func (o RepoDomainListPtrOutput) Public() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *RepoDomainList) *string {
-		if v == nil {
-			return nil
-		}
-		return v.Public
-	}).(pulumi.StringPtrOutput)
-}
-
-// Domain of vpc endpoint.
-func (o RepoDomainListPtrOutput) Vpc() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *RepoDomainList) *string {
-		if v == nil {
-			return nil
-		}
-		return v.Vpc
-	}).(pulumi.StringPtrOutput)
-}
-
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*InternetEndpointEntryInput)(nil)).Elem(), InternetEndpointEntryArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*InternetEndpointEntryArrayInput)(nil)).Elem(), InternetEndpointEntryArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RegistryEnterpriseInstanceInstanceEndpointInput)(nil)).Elem(), RegistryEnterpriseInstanceInstanceEndpointArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RegistryEnterpriseInstanceInstanceEndpointArrayInput)(nil)).Elem(), RegistryEnterpriseInstanceInstanceEndpointArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RegistryEnterpriseInstanceInstanceEndpointDomainInput)(nil)).Elem(), RegistryEnterpriseInstanceInstanceEndpointDomainArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RegistryEnterpriseInstanceInstanceEndpointDomainArrayInput)(nil)).Elem(), RegistryEnterpriseInstanceInstanceEndpointDomainArray{})
-	pulumi.RegisterInputType(reflect.TypeOf((*RepoDomainListInput)(nil)).Elem(), RepoDomainListArgs{})
-	pulumi.RegisterInputType(reflect.TypeOf((*RepoDomainListPtrInput)(nil)).Elem(), RepoDomainListArgs{})
+	pulumi.RegisterOutputType(InternetEndpointEntryOutput{})
+	pulumi.RegisterOutputType(InternetEndpointEntryArrayOutput{})
 	pulumi.RegisterOutputType(RegistryEnterpriseInstanceInstanceEndpointOutput{})
 	pulumi.RegisterOutputType(RegistryEnterpriseInstanceInstanceEndpointArrayOutput{})
 	pulumi.RegisterOutputType(RegistryEnterpriseInstanceInstanceEndpointDomainOutput{})
 	pulumi.RegisterOutputType(RegistryEnterpriseInstanceInstanceEndpointDomainArrayOutput{})
-	pulumi.RegisterOutputType(RepoDomainListOutput{})
-	pulumi.RegisterOutputType(RepoDomainListPtrOutput{})
 }

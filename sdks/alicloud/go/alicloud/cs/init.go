@@ -21,6 +21,8 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
+	case "alicloud:cs/autoscalingConfig:AutoscalingConfig":
+		r = &AutoscalingConfig{}
 	case "alicloud:cs/kubernetesAddon:KubernetesAddon":
 		r = &KubernetesAddon{}
 	case "alicloud:cs/managedKubernetes:ManagedKubernetes":
@@ -44,6 +46,11 @@ func init() {
 	if err != nil {
 		version = semver.Version{Major: 1}
 	}
+	pulumi.RegisterResourceModule(
+		"alicloud",
+		"cs/autoscalingConfig",
+		&module{version},
+	)
 	pulumi.RegisterResourceModule(
 		"alicloud",
 		"cs/kubernetesAddon",

@@ -25,8 +25,6 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &EipAddress{}
 	case "alicloud:ecs/eipAssociation:EipAssociation":
 		r = &EipAssociation{}
-	case "alicloud:ecs/securityGroup:SecurityGroup":
-		r = &SecurityGroup{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}
@@ -48,11 +46,6 @@ func init() {
 	pulumi.RegisterResourceModule(
 		"alicloud",
 		"ecs/eipAssociation",
-		&module{version},
-	)
-	pulumi.RegisterResourceModule(
-		"alicloud",
-		"ecs/securityGroup",
 		&module{version},
 	)
 }
