@@ -19,7 +19,7 @@
 # killed test run leaves no control plane behind).
 #
 # Binaries come from .tools/bin (tools/install-tools.sh), else from PATH.
-# Environment: CLUSTER_TIMEOUT (seconds `up` waits, default 120; 300 with a node),
+# Environment: CLUSTER_TIMEOUT (seconds `up` waits, default 120; 600 with a node),
 #              NODE_LOCK_TIMEOUT (seconds `up --node` waits for the node lock, default 1800),
 #              ACK_TOOLS_BIN (directory of the binaries, default .tools/bin).
 set -euo pipefail
@@ -866,7 +866,7 @@ cmd_up() {
 	[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (looked in $bindir and PATH): run make tools"
 	if [ -z "$timeout" ]; then
 		timeout=120
-		$node && timeout=300
+		$node && timeout=600 # a loaded 2-core CI machine needed more than 300 s
 	fi
 
 	[[ $timeout =~ ^[0-9]+$ ]] || die "CLUSTER_TIMEOUT must be a number of seconds, got $timeout"
