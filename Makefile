@@ -33,6 +33,13 @@ vet: ## go vet every module of the repository
 test: tools vet ## install what the tests need, then run every test (the CI command)
 	go test $(GO_TEST_FLAGS) ./...
 
+# The real-node e2e (tests/node, tests/cluster's node test) needs root, a
+# kubelet and containerd; it is not yet part of `make test` (docs/e2e.md).
+.PHONY: test-node
+test-node: tools ## build the node tools, then run the e2e on a real kubelet node (root)
+	tools/install-tools.sh node standin
+	go test $(GO_TEST_FLAGS) -tags node ./tests/node ./tests/cluster
+
 .PHONY: sdk
 sdk: ## regenerate the alicloud SDK subset from sdks/alicloud/subset.json and the npm package
 	go test -count=1 ./tests/sdk -run TestSchemaReproducible -update
@@ -59,8 +66,9 @@ destroy: ## destroy STACK (workload stacks before their platform stack), with a 
 	tools/engine.sh $(STACK) destroy
 
 .PHONY: cluster-up
-cluster-up: ## start a local kube-apiserver + controller manager in .cluster/
-	tools/cluster.sh up .cluster
+cluster-up: ## start a local cluster with a node (root) in .cluster/
+	tools/install-tools.sh node standin
+	tools/cluster.sh up --node .cluster
 
 .PHONY: cluster-down
 cluster-down: ## stop the local cluster started by cluster-up

@@ -23,6 +23,7 @@ K8S_PROVIDER_VERSION=4.32.0         # matches pulumi-kubernetes/sdk/v4 in go.mod
 KUBERNETES_VERSION=v1.37.2
 KUBE_SCORE_VERSION=v1.20.0
 ACTIONLINT_VERSION=v1.7.12
+KUBE_NETWORK_POLICIES_VERSION=v0.8.0 # SIG Network's NetworkPolicy reference implementation, as kind runs it
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -120,13 +121,17 @@ install_k8s_provider() {
 	link pulumi-resource-kubernetes "$out"
 }
 
+# install_kubernetes [COMMAND...]: commands of k8s.io/kubernetes (default:
+# the control plane and kubectl).
 install_kubernetes() {
+	local cmds=("$@")
+	[ ${#cmds[@]} -gt 0 ] || cmds=(kube-apiserver kube-controller-manager kubectl)
 	local ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37 \
 -X k8s.io/component-base/version.gitTreeState=clean \
 -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
 	local cmd out
-	for cmd in kube-apiserver kube-controller-manager kubectl; do
+	for cmd in "${cmds[@]}"; do
 		if ! out=$(cached "$cmd" "$KUBERNETES_VERSION"); then
 			log "building $cmd $KUBERNETES_VERSION (cold: ~11 min for the first)"
 			gobuild "$toolchain/kubernetes" "$out" "k8s.io/kubernetes/cmd/$cmd" "$ldflags"
@@ -157,6 +162,49 @@ apt_install() {
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# install_node: what the local cluster's node runs (tools/cluster.sh up
+# --node): kubelet, kube-proxy and kube-scheduler from the same Kubernetes
+# wrapper module as the control plane; kube-network-policies; containerd,
+# runc, the CNI plugins, conntrack, iptables and a static busybox (for the
+# stand-in images whose real base has a shell) from Debian; the stand-ins.
+install_node() {
+	apt_install containerd runc containernetworking-plugins conntrack iptables busybox-static
+	local b
+	for b in containerd ctr runc busybox; do link "$b" "$(system_bin "$b")"; done
+	install_kubernetes kubelet kube-proxy kube-scheduler
+	local out
+	if ! out=$(cached kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION"); then
+		log "installing kube-network-policies $KUBE_NETWORK_POLICIES_VERSION"
+		local tmp
+		tmp=$(mktemp -d)
+		# Its main package is cmd/: the binary comes out named "cmd".
+		GOBIN="$tmp" CGO_ENABLED=0 go install "sigs.k8s.io/kube-network-policies/cmd@$KUBE_NETWORK_POLICIES_VERSION"
+		mkdir -p "$(dirname "$out")"
+		mv "$tmp/cmd" "$out"
+		rm -rf "$tmp"
+	fi
+	link kube-network-policies "$out"
+	install_standin
+}
+
+# install_standin: the stand-in program (tools/standin), cached by a hash of
+# its sources: it is part of this repository, not a pinned release. Static
+# (CGO_ENABLED=0): the same binary runs on the host and inside the images.
+install_standin() {
+	local src=$root/tools/standin hash out
+	hash=$(cd "$src" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z |
+		xargs -0 sha256sum | sha256sum | cut -c1-16)
+	if ! out=$(cached standin "$hash"); then
+		log "building standin ($hash)"
+		mkdir -p "$(dirname "$out")"
+		local start=$SECONDS
+		(cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out.tmp" .)
+		mv "$out.tmp" "$out"
+		log "built standin in $((SECONDS - start)) s"
+	fi
+	link standin "$out"
 }
 
 install_etcd() {
@@ -191,6 +239,10 @@ install_emulator() {
 	ln -sf "$out" "$dir/pulumi-resource-alicloud"
 }
 
+# The real node (kubelet, containerd, stand-in images) is built on demand
+# by `make cluster-up` and `make test-node`, not by default.
+# The real node (kubelet, kube-proxy, kube-scheduler, containerd, stand-in
+# images) is built on demand by `make cluster-up` and `make test-node`.
 all=(pulumi langhost k8s-provider kubernetes kube-score actionlint etcd graphviz emulator)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for tool in "$@"; do
@@ -204,6 +256,8 @@ for tool in "$@"; do
 	etcd) install_etcd ;;
 	graphviz) install_graphviz ;;
 	emulator) install_emulator ;;
+	node) install_node ;;
+	standin) install_standin ;;
 	*) echo "unknown tool: $tool (one of: ${all[*]})" >&2; exit 2 ;;
 	esac
 done

@@ -39,6 +39,9 @@ const (
 // (DIR/<name>.log) and pid file.
 var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
 
+// NodeComponents are the processes `tools/cluster.sh up --node` adds.
+var NodeComponents = []string{"containerd", "standin-registry", "standin-dnsfeed", "kube-scheduler", "kubelet", "kube-proxy", "kube-network-policies"}
+
 // Cluster is a running local control plane.
 type Cluster struct {
 	// Dir holds the cluster's state: etcd data, keys, pids and logs.

@@ -1,0 +1,162 @@
+//go:build node
+
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kubectl runs kubectl against the node's cluster.
+func kubectl(ctx context.Context, stdin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(suite.bin, "kubectl"), append([]string{"--kubeconfig", suite.kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, ee.Stderr)
+		}
+		return string(out), fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
+
+type obj = map[string]any
+
+func list(ctx context.Context, args ...string) ([]obj, error) {
+	out, err := kubectl(ctx, "", append([]string{"get", "-o", "json"}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	var l struct{ Items []obj }
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		return nil, err
+	}
+	return l.Items, nil
+}
+
+func dig(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+func str(v any, path ...string) string {
+	s, _ := dig(v, path...).(string)
+	return s
+}
+
+func num(v any, path ...string) int {
+	f, _ := dig(v, path...).(float64)
+	return int(f)
+}
+
+// subset reports where got lacks or differs from a field of want.
+func subset(path string, want, got any, diffs *[]string) {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want an object, got %v", path, got))
+			return
+		}
+		for k, v := range w {
+			subset(path+"."+k, v, g[k], diffs)
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want %d items, got %v", path, len(w), got))
+			return
+		}
+		for i := range w {
+			subset(fmt.Sprintf("%s[%d]", path, i), w[i], g[i], diffs)
+		}
+	default:
+		if fmt.Sprint(want) != fmt.Sprint(got) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want %v, got %v", path, want, got))
+		}
+	}
+}
+
+// clientPod starts the tests' client (the stand-in client image) in its
+// own namespace and returns its IP; the host reaches pods by their IPs.
+func clientPod(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	const manifest = `apiVersion: v1
+kind: Namespace
+metadata: {name: node-e2e}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: node-e2e, labels: {app: node-e2e-client}}
+spec:
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: client
+    image: registry.k8s.io/ack-standin/client:1
+    securityContext: {runAsUser: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+    readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}
+    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 64Mi}}
+`
+	if _, err := kubectl(ctx, manifest, "apply", "-f", "-"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kubectl(ctx, "", "-n", "node-e2e", "wait", "--for=condition=Ready", "pod/client", "--timeout=120s"); err != nil {
+		t.Fatal(err)
+	}
+	ip, err := kubectl(ctx, "", "-n", "node-e2e", "get", "pod", "client", "-o", "jsonpath={.status.podIP}")
+	if err != nil || ip == "" {
+		t.Fatalf("client pod IP %q: %v", ip, err)
+	}
+	return ip
+}
+
+// clientCall asks the client pod to GET u from inside the pod network.
+func clientCall(ctx context.Context, clientIP, path string, q url.Values) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+clientIP+":8080"+path+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("%s: %s", err, b)
+	}
+	return out, nil
+}
+
+// servicePort returns the port named http of a Service.
+func servicePort(ctx context.Context, ns, name string) (int, error) {
+	out, err := kubectl(ctx, "", "-n", ns, "get", "service", name, "-o", "jsonpath={.spec.ports[?(@.name==\"http\")].port}")
+	if err != nil {
+		return 0, err
+	}
+	var p int
+	_, err = fmt.Sscan(out, &p)
+	return p, err
+}
