@@ -46,6 +46,7 @@ type Endpoint struct {
 
 // EndpointPort is a port of an external endpoint.
 type EndpointPort struct {
+	// Port is the endpoint's port, 1-65535.
 	Port int `json:"port"`
 	// Protocol is TCP (default) or UDP.
 	Protocol string `json:"protocol,omitempty"`
@@ -207,20 +208,27 @@ type Route struct {
 
 // Resources are container requests and limits as Kubernetes quantities.
 type Resources struct {
+	// Requests are what the scheduler reserves for the container.
 	Requests ResourceList `json:"requests,omitzero"`
-	Limits   ResourceList `json:"limits,omitzero"`
+	// Limits are what the container may use at most; memory above it is an OOM kill.
+	Limits ResourceList `json:"limits,omitzero"`
 }
 
 // ResourceList holds the three resources every container bounds.
 type ResourceList struct {
-	CPU              string `json:"cpu,omitempty"`
-	Memory           string `json:"memory,omitempty"`
+	// CPU in cores or millicores (500m), as a Kubernetes quantity.
+	CPU string `json:"cpu,omitempty"`
+	// Memory as a Kubernetes quantity (1Gi); the JVM heap is derived from the limit.
+	Memory string `json:"memory,omitempty"`
+	// EphemeralStorage bounds logs and writable emptyDirs (512Mi).
 	EphemeralStorage string `json:"ephemeralStorage,omitempty"`
 }
 
 // HPA bounds a HorizontalPodAutoscaler.
 type HPA struct {
+	// Min is the fewest replicas, at least 1 (prod at least 2).
 	Min int `json:"min"`
+	// Max is the most replicas, above Min; the namespace quota covers it.
 	Max int `json:"max"`
 	// CPUUtilization is the target average CPU in percent of requests. Default 70.
 	CPUUtilization int `json:"cpuUtilization,omitempty"`

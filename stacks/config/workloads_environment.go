@@ -68,6 +68,7 @@ type Environment struct {
 
 // EnvironmentEndpoint is an endpoint's address in one environment.
 type EnvironmentEndpoint struct {
+	// Cidrs are the endpoint's addresses in this environment, as CIDR blocks.
 	Cidrs []string `json:"cidrs"`
 }
 
@@ -87,8 +88,10 @@ type ServiceRoute struct {
 
 // TLS names the secret config keys of a certificate and its key (PEM).
 type TLS struct {
+	// CertKey names the secret config key holding the PEM certificate chain.
 	CertKey string `json:"certKey"`
-	KeyKey  string `json:"keyKey"`
+	// KeyKey names the secret config key holding the PEM private key.
+	KeyKey string `json:"keyKey"`
 }
 
 // ImagePull configures registry credentials of an environment.

@@ -65,9 +65,11 @@ type NacosAuth struct {
 	// TokenSecretKey names the secret config key holding the token signing
 	// key (Base64 of at least 32 bytes; NACOS_AUTH_TOKEN). In-cluster only.
 	TokenSecretKey string `json:"tokenSecretKey,omitempty"`
-	// IdentityKey and IdentityValueKey name the secret config keys of the
-	// header members identify each other with (NACOS_AUTH_IDENTITY_KEY/_VALUE).
-	IdentityKey      string `json:"identityKey,omitempty"`
+	// IdentityKey names the secret config key of the header name members
+	// identify each other with (NACOS_AUTH_IDENTITY_KEY).
+	IdentityKey string `json:"identityKey,omitempty"`
+	// IdentityValueKey names the secret config key of that header's value
+	// (NACOS_AUTH_IDENTITY_VALUE).
 	IdentityValueKey string `json:"identityValueKey,omitempty"`
 	// Username the services log in with. Default nacos.
 	Username string `json:"username,omitempty"`
