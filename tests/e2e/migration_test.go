@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ack-platform/ack-platform/stacks/config"
+	"github.com/ack-platform/ack-platform/tests/internal/stackconfig"
 )
 
 // The migration of docs/migration.md with the real engine on the local
@@ -78,7 +79,7 @@ func TestMigrationFromCombinedStackRecreatesNothing(t *testing.T) {
 	// top-level components moved into it (their children come along), and
 	// the dev stack file reduced to dev on the platform stack.
 	testSecrets := map[string]string{}
-	for _, k := range []string{"tlsCert", "tlsKey", "testDeviceDbPassword"} {
+	for _, k := range stackconfig.OperatorSecrets["test"] {
 		testSecrets[config.Namespace+":"+k] = secrets[config.Namespace+":"+k]
 	}
 	test := l.stack(t, ctx, "test", testCfg, testSecrets)

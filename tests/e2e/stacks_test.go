@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ack-platform/ack-platform/stacks/config"
+	"github.com/ack-platform/ack-platform/tests/internal/stackconfig"
 )
 
 // The stack layout with the real engine on one local API server: a
@@ -108,10 +109,11 @@ func workloadConfig(t *testing.T, stack string) map[string]any {
 	return cfg
 }
 
-// secretsOf gives every secret key a workload stack file names a canary.
+// secretsOf gives every secret key a workload stack file asks the operator
+// for a canary.
 func secretsOf(stack string) map[string]string {
 	out := map[string]string{}
-	for _, k := range []string{"tlsCert", "tlsKey", stack + "DeviceDbPassword"} {
+	for _, k := range stackconfig.OperatorSecrets[stack] {
 		out[config.Namespace+":"+k] = "e2e-canary-" + k + "-" + randomHex(8)
 	}
 	return out
