@@ -203,7 +203,7 @@ func TestInvalidWorkloadConfigs(t *testing.T) {
 			})
 		}, catalog + ".endpoints.redis.ports[0].port", "is not a port number"},
 		{"kubeconfig in plaintext", func(t *testing.T) map[string]string {
-			return map[string]string{"ack-platform:kubeconfig": "apiVersion: v1\nkind: Config\n"}
+			return map[string]string{"ack-platform:kubeconfig": "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:6443\"}\n"}
 		}, "ack-platform:kubeconfig", "set in plaintext"},
 		{"limits above the namespace's LimitRange", func(t *testing.T) map[string]string {
 			return edit(t, envs, func(m map[string]any) {

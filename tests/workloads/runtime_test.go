@@ -133,17 +133,14 @@ func TestRouteSettingsReachTheEdge(t *testing.T) {
 	assert.NotContains(t, open, "nginx.ingress.kubernetes.io/whitelist-source-range", "the catalog route stays open")
 }
 
-// albOverrides turn the dev stack's edge to the ALB Ingress default.
+// albOverrides turn the dev stack's edge to the ALB Ingress default. A
+// workload stack does not see its platform's network, so it names the ALB's
+// source CIDR (the non-prod VPC, 10.10.0.0/16).
 func albOverrides(t *testing.T) map[string]string {
-	return merge(
-		editStack(t, "dev", "ack-platform:platform", func(m map[string]any) {
-			obj(m, "cluster")["addons"] = []any{map[string]any{"name": "csi-plugin"}, map[string]any{"name": "csi-provisioner"}, map[string]any{"name": "aliyun-acr-credential-helper"}, map[string]any{"name": "alb-ingress-controller"}}
-		}),
-		editStack(t, "dev", "ack-platform:ingress", func(m map[string]any) {
-			delete(m, "controller")
-			m["alb"] = map[string]any{"id": "alb-test"}
-		}),
-	)
+	return editStack(t, "dev", "ack-platform:ingress", func(m map[string]any) {
+		delete(m, "controller")
+		m["alb"] = map[string]any{"id": "alb-test", "sourceCidrs": []any{"10.10.0.0/16"}}
+	})
 }
 
 // On alicloud the edge defaults to the ALB Ingress controller: an
