@@ -1,3 +1,5 @@
+//go:build long
+
 // Package rehearsal_test rehearses the delivery offline with the real
 // engine: platform stacks on the emulated alicloud provider
 // (tools/emulator), workload stacks that read them through StackReference
