@@ -19,14 +19,17 @@
 # locked: `pulumi cancel --stack STACK` removes the lock once nothing else
 # runs on the stack (the pipelines run one job per stack at a time), then
 # this script converges it. Runs in the repository root with the stack's
-# backend already chosen (`pulumi login` or PULUMI_BACKEND_URL).
+# backend already chosen (`pulumi login` or PULUMI_BACKEND_URL);
+# ACK_PROJECT_DIR names another project directory (one whose Pulumi.yaml
+# runs this repository's program, as the rehearsal's does: tests/rehearsal).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ $# -ge 2 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 stack=$1 op=$2
 shift 2
-file="$root/Pulumi.$stack.yaml"
+project=${ACK_PROJECT_DIR:-$root}
+file="$project/Pulumi.$stack.yaml"
 [ -f "$file" ] || { echo "engine: $file not found" >&2; exit 2; }
 
 layer=workload
@@ -51,5 +54,5 @@ else
 	unset PULUMI_SKIP_CHECKPOINTS PULUMI_K8S_ENABLE_PATCH_FORCE
 fi
 echo "engine: $stack is a $layer stack: pulumi ${args[*]} $*${PULUMI_SKIP_CHECKPOINTS:+ (intermediate checkpoints skipped)}" >&2
-cd "$root"
+cd "$project"
 exec pulumi "${args[@]}" "$@"
