@@ -494,6 +494,13 @@ start_node() {
 	name=$(node_name)
 	local c
 	for c in "${node_components[@]}"; do [ "$c" = node-lock ] || : >"$dir/$c.log"; done
+	# The node's processes create what containers see: containerd unpacks
+	# each image layer into a snapshot directory it makes with the
+	# process's umask, and the kubelet makes the volume directories. Under
+	# the 077 kept above for the keys, a layer without a root entry left
+	# the container's / at 0700, and every non-root container failed with
+	# "exec ...: permission denied". Nodes run with the usual 022.
+	umask 022
 	free_port SCHED_PORT
 	printf 'SCHED_PORT=%s\n' "$SCHED_PORT" >>"$dir/cluster.env"
 
@@ -544,7 +551,10 @@ start_node() {
 	start kube-proxy "$(findbin kube-proxy)" --config="$n/kube-proxy.yaml"
 	wait_for kube-proxy "kube-proxy /healthz" curl -fsS --max-time 5 http://127.0.0.1:10256/healthz || return 1
 
-	if [ -n "${NODE_NETPOL:-}" ] && findbin kube-network-policies >/dev/null; then
+	# NetworkPolicies are enforced unless NODE_NETPOL=0: the program's
+	# policies are part of what the node proves (tests/node).
+	if [ "${NODE_NETPOL:-1}" != 0 ]; then
+		findbin kube-network-policies >/dev/null || { log "kube-network-policies missing: run tools/install-tools.sh node"; return 1; }
 		failed=kube-network-policies
 		log "starting kube-network-policies"
 		# It only reads the in-cluster service account files
@@ -561,7 +571,7 @@ start_node() {
 		sleep 1
 		alive "$(pidof_component kube-network-policies)" || return 1
 	else
-		log "NetworkPolicies are not enforced (NODE_NETPOL unset or kube-network-policies missing)"
+		log "NetworkPolicies are not enforced (NODE_NETPOL=0)"
 	fi
 
 	failed=kubelet
@@ -924,6 +934,7 @@ cmd_up() {
 			stop_all
 			exit 1
 		fi
+		umask 077 # back from the node's 022 (start_node)
 	fi
 	trap - INT TERM HUP
 

@@ -93,36 +93,86 @@ func subset(path string, want, got any, diffs *[]string) {
 	}
 }
 
-// clientPod starts the tests' client (the stand-in client image) in its
-// own namespace and returns its IP; the host reaches pods by their IPs.
+// clientImage is the tests' client stand-in (tools/standin client).
+const clientImage = "registry.k8s.io/ack-standin/client:1"
+
+// clientSecurity is the client's container security: what the restricted
+// Pod Security Standard asks, as a user that is not root.
+const clientSecurity = `{runAsUser: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}`
+
+// clientPod starts the tests' client where the ingress controller stands:
+// in the controller's namespace, with the labels the controller's own
+// NetworkPolicy selects. The environments' policies admit traffic from the
+// controller only, and the controller's policy admits the host on 8080
+// (the client's port); so requests from the client meet the same policies
+// as requests from the edge. It returns the client's IP; the host reaches
+// pods by their IPs.
 func clientPod(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	const manifest = `apiVersion: v1
-kind: Namespace
-metadata: {name: node-e2e}
----
-apiVersion: v1
+	ns, labels := ingressSelector(t, ctx)
+	return startClient(t, ctx, ns, "client", labels)
+}
+
+// ingressSelector reads the ingress controller's namespace and pod labels
+// from the program's NetworkPolicy for it.
+func ingressSelector(t *testing.T, ctx context.Context) (string, map[string]string) {
+	t.Helper()
+	pols, err := list(ctx, "networkpolicy", "-A", "-l", "app.kubernetes.io/component=controller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pols) != 1 {
+		t.Fatalf("want the ingress controller's NetworkPolicy, found %d", len(pols))
+	}
+	labels := map[string]string{}
+	for k, v := range dig(pols[0], "spec", "podSelector", "matchLabels").(map[string]any) {
+		labels[k] = fmt.Sprint(v)
+	}
+	return str(pols[0], "metadata", "namespace"), labels
+}
+
+// startClient runs the client stand-in as pod name in ns with labels and
+// extra arguments, waits until it is ready and returns its IP.
+func startClient(t *testing.T, ctx context.Context, ns, name string, labels map[string]string, args ...string) string {
+	t.Helper()
+	port := "8080"
+	for i, a := range args {
+		if a == "-listen" && i+1 < len(args) {
+			port = strings.TrimPrefix(args[i+1], ":")
+		}
+	}
+	// The controller's namespace belongs to the stack: only a namespace of
+	// the tests' own is created (and removed by TestDestroyLeavesNothing).
+	if _, err := kubectl(ctx, "", "get", "namespace", ns); err != nil {
+		if _, err := kubectl(ctx, "", "create", "namespace", ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	labelJSON, _ := json.Marshal(labels)
+	argJSON, _ := json.Marshal(args)
+	manifest := fmt.Sprintf(`apiVersion: v1
 kind: Pod
-metadata: {name: client, namespace: node-e2e, labels: {app: node-e2e-client}}
+metadata: {name: %s, namespace: %s, labels: %s}
 spec:
   automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
   - name: client
-    image: registry.k8s.io/ack-standin/client:1
-    securityContext: {runAsUser: 65532, runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-    readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}
-    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 64Mi}}
-`
+    image: %s
+    args: %s
+    securityContext: %s
+    readinessProbe: {httpGet: {path: /ready, port: %s}, periodSeconds: 1}
+    resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {cpu: 100m, memory: 64Mi}}
+`, name, ns, labelJSON, clientImage, argJSON, clientSecurity, port)
 	if _, err := kubectl(ctx, manifest, "apply", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kubectl(ctx, "", "-n", "node-e2e", "wait", "--for=condition=Ready", "pod/client", "--timeout=120s"); err != nil {
+	if _, err := kubectl(ctx, "", "-n", ns, "wait", "--for=condition=Ready", "pod/"+name, "--timeout=120s"); err != nil {
 		t.Fatal(err)
 	}
-	ip, err := kubectl(ctx, "", "-n", "node-e2e", "get", "pod", "client", "-o", "jsonpath={.status.podIP}")
+	ip, err := kubectl(ctx, "", "-n", ns, "get", "pod", name, "-o", "jsonpath={.status.podIP}")
 	if err != nil || ip == "" {
-		t.Fatalf("client pod IP %q: %v", ip, err)
+		t.Fatalf("%s/%s pod IP %q: %v", ns, name, ip, err)
 	}
 	return ip
 }

@@ -309,7 +309,11 @@ func TestDestroyLeavesNothing(t *testing.T) {
 	p := deployed(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	_, _ = kubectl(ctx, "", "delete", "namespace", "node-e2e", "--ignore-not-found", "--wait=true")
+	// The tests' own pods first: the client beside the ingress controller,
+	// the namespaces of the outsider and the database stand-in.
+	ingressNS, _ := ingressSelector(t, ctx)
+	_, _ = kubectl(ctx, "", "-n", ingressNS, "delete", "pod", "client", "--ignore-not-found", "--wait=true")
+	_, _ = kubectl(ctx, "", "delete", "namespace", outsiderNS, endpointNS, "--ignore-not-found", "--wait=true")
 	if _, err := p.pulumi(ctx, "destroy", "--yes", "--skip-preview", "--non-interactive", "--suppress-progress"); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ const stackName = "local"
 // catalog asks for about 5.5 cores of requests across dev and staging; the
 // CI machine has 2, so the scheduler would leave most pods Pending. The
 // stack sets it through the program's own per-environment overrides (and
-// ack-platform:nacos / ack-platform:ingress resources): memory, limits,
+// ack-platform:nacos and ack-platform:ingress.nginx resources): memory, limits,
 // probes, security and everything else stay as the program renders them,
 // and the quota is computed from the same figures.
 const nodeCPU = "20m"
@@ -129,14 +129,11 @@ func (p *project) writeFiles(t *testing.T) map[string]string {
 	}
 	cfg[config.Namespace+":local"] = map[string]any{"awaitReadiness": true}
 	cpu := map[string]any{"requests": map[string]any{"cpu": nodeCPU}}
-	for _, key := range []string{"nacos", "ingress"} {
-		m, _ := cfg[config.Namespace+":"+key].(map[string]any)
-		if m == nil {
-			m = map[string]any{}
-		}
-		m["resources"] = cpu
-		cfg[config.Namespace+":"+key] = m
-	}
+	// Nacos takes its resources at ack-platform:nacos.resources, the
+	// in-cluster ingress-nginx at ack-platform:ingress.nginx.resources.
+	nacos := subMap(cfg, config.Namespace+":nacos")
+	nacos["resources"] = cpu
+	subMap(subMap(cfg, config.Namespace+":ingress"), "nginx")["resources"] = cpu
 	envs := cfg[config.Namespace+":environments"].(map[string]any)
 	for _, e := range envs {
 		em := e.(map[string]any)
@@ -160,6 +157,16 @@ func (p *project) writeFiles(t *testing.T) map[string]string {
 	}
 	writeYAML(t, filepath.Join(p.dir, "Pulumi."+stackName+".yaml"), st)
 	return secrets
+}
+
+// subMap is m[key] as a map, created when absent.
+func subMap(m map[string]any, key string) map[string]any {
+	sub, _ := m[key].(map[string]any)
+	if sub == nil {
+		sub = map[string]any{}
+		m[key] = sub
+	}
+	return sub
 }
 
 func readYAML(t *testing.T, path string, out any) {

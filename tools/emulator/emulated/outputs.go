@@ -154,8 +154,20 @@ func (p *Provider) derive(r *Resource, id string, out resource.PropertyMap) erro
 				set("vpcId", s(str(vsw.Outputs, "vpcId")))
 			}
 		}
+		// Every emulated cluster is served by the harness's one local API
+		// server, so that server is the cluster's private endpoint: a
+		// workload stack reaches it as a runner inside the VPC reaches
+		// ACK's intranet endpoint.
+		intranet := "https://192.168.0.10:6443"
+		if p.kubeconfig != "" {
+			lc, err := openLocalCluster(p.kubeconfig)
+			if err != nil {
+				return err
+			}
+			intranet = lc.server
+		}
 		set("connections", resource.NewObjectProperty(resource.PropertyMap{
-			"apiServerIntranet": s("https://192.168.0.10:6443"),
+			"apiServerIntranet": s(intranet),
 			"apiServerInternet": s(""),
 			"masterPublicIp":    s(""),
 			"serviceDomain":     s(fmt.Sprintf("*.%s.%s.alicontainer.com", id, p.region)),
