@@ -218,7 +218,7 @@ STANDIN_REPO=registry.k8s.io/ack-standin
 PAUSE_IMAGE=$STANDIN_REPO/pause:1
 DNS_IMAGE=$STANDIN_REPO/dns:1
 CLIENT_IMAGE=$STANDIN_REPO/client:1
-node_components=(node-lock containerd standin-registry standin-dnsfeed kube-scheduler kubelet kube-proxy kube-network-policies)
+node_components=(node-lock containerd standin-registry standin-dnsfeed standin-statusfeed kube-scheduler kubelet kube-proxy kube-network-policies)
 
 # node_name: the machine's hostname, which resolves to 127.0.0.1 here; the
 # API server reaches the kubelet (logs, exec) by the node's hostname.
@@ -523,6 +523,15 @@ start_node() {
 	start standin-dnsfeed "$(findbin standin)" dnsfeed -out "$n/dns/hosts" \
 		-server "https://127.0.0.1:$API_PORT" -token-file "$dir/pki/token" -ca-file "$dir/pki/ca.crt"
 	wait_for standin-dnsfeed "the DNS records" test -s "$n/dns/hosts" || return 1
+
+	# What ACK's cloud controller manager and the ingress controller write
+	# into Service and Ingress statuses, which the Kubernetes provider's
+	# await waits for (tools/standin/statusfeed.go).
+	failed=standin-statusfeed
+	start standin-statusfeed "$(findbin standin)" statusfeed \
+		-server "https://127.0.0.1:$API_PORT" -token-file "$dir/pki/token" -ca-file "$dir/pki/ca.crt"
+	sleep 1
+	alive "$(pidof_component standin-statusfeed)" || return 1
 
 	failed=kube-scheduler
 	log "starting kube-scheduler"

@@ -95,6 +95,7 @@ func TestWorkloadsReadyWithTheProgramsPodSpecs(t *testing.T) {
 			running++
 			checkedPods++
 			var diffs []string
+			withoutInjectedToken(pod)
 			tmpl := dig(in, "spec", "template", "spec")
 			for _, field := range []string{"securityContext", "volumes", "automountServiceAccountToken", "terminationGracePeriodSeconds", "serviceAccountName"} {
 				if v := dig(tmpl, field); v != nil {
@@ -122,6 +123,29 @@ func TestWorkloadsReadyWithTheProgramsPodSpecs(t *testing.T) {
 		}
 	}
 	t.Logf("%d workloads ready, %d pods match their declared templates", len(declared), checkedPods)
+}
+
+// withoutInjectedToken removes from a pod what the ServiceAccount
+// admission controller adds to a pod that mounts its token (the ingress
+// controller's pods, which talk to the API server): a projected volume
+// named kube-api-access-<suffix> and its mount in every container
+// ("Service Accounts", https://kubernetes.io/docs/concepts/security/service-accounts/).
+// What is left is what the program declared, compared field by field.
+func withoutInjectedToken(pod obj) {
+	spec, _ := dig(pod, "spec").(map[string]any)
+	injected := func(name string) bool { return strings.HasPrefix(name, "kube-api-access-") }
+	if vols, ok := spec["volumes"].([]any); ok {
+		spec["volumes"] = slices.DeleteFunc(vols, func(v any) bool { return injected(str(v, "name")) })
+	}
+	for _, list := range []string{"initContainers", "containers"} {
+		cs, _ := spec[list].([]any)
+		for _, c := range cs {
+			cm := c.(map[string]any)
+			if mounts, ok := cm["volumeMounts"].([]any); ok {
+				cm["volumeMounts"] = slices.DeleteFunc(mounts, func(m any) bool { return injected(str(m, "name")) })
+			}
+		}
+	}
 }
 
 // gatewayURL is the in-cluster URL of a backend through the gateway's

@@ -5,7 +5,8 @@
 // (tools/emulator), workload stacks that read them through StackReference
 // and reach a local control plane (tools/cluster.sh) with the credential the
 // emulator hands out, a release, a rollback and destroy. The local
-// control plane starts only for the tests that deploy workloads. It also proves the
+// control plane, with a node, starts only for the tests that deploy
+// workloads. It also proves the
 // emulator can never serve a real deployment.
 //
 // Nothing here skips: a missing tool fails the package with "run make tools".
@@ -33,7 +34,8 @@ import (
 // local control plane.
 var (
 	requiredTools = []string{"pulumi", "pulumi-language-go"}
-	clusterTools  = []string{"pulumi-resource-kubernetes", "kubectl", "etcd", "kube-apiserver", "kube-controller-manager"}
+	clusterTools  = []string{"pulumi-resource-kubernetes", "kubectl", "etcd", "kube-apiserver", "kube-controller-manager",
+		"kubelet", "kube-proxy", "kube-scheduler", "kube-network-policies", "standin"}
 )
 
 var suite struct {
@@ -117,8 +119,10 @@ func startCluster(t *testing.T) {
 		began := time.Now()
 		// --owner: a watchdog stops the control plane if this binary dies
 		// without reaching stopCluster (panic, -timeout).
-		out, err := localcluster.Script(suite.root, 3*time.Minute, []string{"ACK_TOOLS_BIN=" + suite.bin},
-			"up", "--owner", strconv.Itoa(os.Getpid()), dir)
+		// A node (tools/cluster.sh up --node): the workload stacks of the
+		// alicloud target wait for their pods to be ready, as on ACK.
+		out, err := localcluster.Script(suite.root, 20*time.Minute, []string{"ACK_TOOLS_BIN=" + suite.bin},
+			"up", "--node", "--owner", strconv.Itoa(os.Getpid()), dir)
 		suite.clusterDir = dir
 		if err != nil {
 			suite.clusterErr = fmt.Errorf("tools/cluster.sh up: %v\n%s", err, out)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ack-platform/ack-platform/tests/internal/stackconfig"
 	"github.com/ack-platform/ack-platform/tools/previewsummary/summary"
@@ -174,6 +175,9 @@ func (w *world) repoStack(t *testing.T, dir, name string) *stack {
 	b, err := os.ReadFile(filepath.Join(suite.root, "Pulumi."+name+".yaml"))
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "secure:", "a committed stack file holds no ciphertext of another passphrase")
+	if _, workload := stackconfig.OperatorSecrets[name]; workload {
+		b = onLocalNode(t, b)
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+name+".yaml"), b, 0o644))
 	s := &stack{w: w, dir: dir, name: name}
 	s.must(t, "stack", "init", name, "--non-interactive")
@@ -181,6 +185,56 @@ func (w *world) repoStack(t *testing.T, dir, name string) *stack {
 		s.must(t, "config", "set", "--stack", name, "--secret", "ack-platform:"+k, "rehearsal-canary-"+k)
 	}
 	return s
+}
+
+// nodeCPU is the CPU request of every workload on the local node: the
+// environments ask for several cores each, the machine has two.
+const nodeCPU = "20m"
+
+// onLocalNode adapts a workload stack file to what the one local node
+// offers, and only that: every container's CPU request (through the
+// program's own per-service overrides, so quotas follow), and the storage
+// class of the Nacos disks (the node has local volumes of class ack-local
+// where ACK has alicloud-disk-topology-alltype). Everything else is the
+// file as committed.
+func onLocalNode(t *testing.T, file []byte) []byte {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(file, &doc))
+	cfg := doc["config"].(map[string]any)
+	cpu := map[string]any{"requests": map[string]any{"cpu": nodeCPU}}
+	sub := func(m map[string]any, k string) map[string]any {
+		v, _ := m[k].(map[string]any)
+		if v == nil {
+			v = map[string]any{}
+			m[k] = v
+		}
+		return v
+	}
+	nacos := sub(cfg, "ack-platform:nacos")
+	nacos["resources"], nacos["storageClass"] = cpu, "ack-local"
+	sub(sub(cfg, "ack-platform:ingress"), "nginx")["resources"] = cpu
+	var project struct {
+		Config map[string]struct {
+			Value struct {
+				Services map[string]any `yaml:"services"`
+			} `yaml:"value"`
+		} `yaml:"config"`
+	}
+	b, err := os.ReadFile(filepath.Join(suite.root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(b, &project))
+	services := project.Config["ack-platform:catalog"].Value.Services
+	require.NotEmpty(t, services)
+	for _, env := range cfg["ack-platform:environments"].(map[string]any) {
+		overrides := sub(env.(map[string]any), "overrides")
+		for svc := range services {
+			sub(overrides, svc)["resources"] = cpu
+		}
+	}
+	out, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	return out
 }
 
 func (s *stack) configPath(t *testing.T, key, value string) {

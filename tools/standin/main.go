@@ -6,6 +6,7 @@
 //	standin spring | gateway | dns | client ...   (inside images)
 //	standin registry -listen ADDR ...            (on the host)
 //	standin dnsfeed -out FILE ...                (on the host)
+//	standin statusfeed ...                       (on the host)
 //
 // Every role logs to standard error and exits 0 on a clean shutdown.
 package main
@@ -22,7 +23,7 @@ func main() {
 	role, args := filepath.Base(os.Args[0]), os.Args[1:]
 	if role == "standin" {
 		if len(args) == 0 {
-			fmt.Fprintln(os.Stderr, "usage: standin spring|gateway|dns|client|registry|dnsfeed [flags]")
+			fmt.Fprintln(os.Stderr, "usage: standin spring|gateway|dns|client|registry|dnsfeed|statusfeed [flags]")
 			os.Exit(2)
 		}
 		role, args = args[0], args[1:]
@@ -50,6 +51,8 @@ func main() {
 		err = runDNS(args)
 	case "dnsfeed":
 		err = runDNSFeed(args)
+	case "statusfeed":
+		err = runStatusFeed(args)
 	case "registry":
 		err = runRegistry(args)
 	case "client":

@@ -40,7 +40,7 @@ const (
 var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
 
 // NodeComponents are the processes `tools/cluster.sh up --node` adds.
-var NodeComponents = []string{"containerd", "standin-registry", "standin-dnsfeed", "kube-scheduler", "kubelet", "kube-proxy", "kube-network-policies"}
+var NodeComponents = []string{"containerd", "standin-registry", "standin-dnsfeed", "standin-statusfeed", "kube-scheduler", "kubelet", "kube-proxy", "kube-network-policies"}
 
 // Cluster is a running local control plane.
 type Cluster struct {

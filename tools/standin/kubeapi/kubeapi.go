@@ -1,10 +1,12 @@
 // Package kubeapi is the little of the Kubernetes API the host-side
-// stand-ins read (pods, services, endpoint slices), over HTTPS with a bearer
+// stand-ins read (pods, services, endpoint slices, ingresses) and the
+// statuses they write, over HTTPS with a bearer
 // token. client-go would pull most of Kubernetes into a tool that only lists
-// three kinds.
+// four kinds.
 package kubeapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -96,12 +98,63 @@ func (c *Client) Pods(ctx context.Context) ([]Pod, error) {
 	return l.Items, err
 }
 
-// Service is a service's name and cluster IP ("None" when headless).
+// Service is a service's name, type, cluster IP ("None" when headless)
+// and load balancer status.
 type Service struct {
 	Metadata Meta `json:"metadata"`
 	Spec     struct {
+		Type      string `json:"type"`
 		ClusterIP string `json:"clusterIP"`
 	} `json:"spec"`
+	Status struct {
+		LoadBalancer LoadBalancerStatus `json:"loadBalancer"`
+	} `json:"status"`
+}
+
+// LoadBalancerStatus is the address a load balancer publishes.
+type LoadBalancerStatus struct {
+	Ingress []struct {
+		IP string `json:"ip,omitempty"`
+	} `json:"ingress,omitempty"`
+}
+
+// Ingress is an Ingress's name, class and status.
+type Ingress struct {
+	Metadata Meta `json:"metadata"`
+	Spec     struct {
+		IngressClassName string `json:"ingressClassName"`
+	} `json:"spec"`
+	Status struct {
+		LoadBalancer LoadBalancerStatus `json:"loadBalancer"`
+	} `json:"status"`
+}
+
+// Ingresses lists every Ingress of the cluster.
+func (c *Client) Ingresses(ctx context.Context) ([]Ingress, error) {
+	var l struct{ Items []Ingress }
+	err := c.Get(ctx, "/apis/networking.k8s.io/v1/ingresses", &l)
+	return l.Items, err
+}
+
+// PatchStatus merges patch (JSON) into the status subresource at path
+// (the object's own path, without /status).
+func (c *Client) PatchStatus(ctx context.Context, path string, patch []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, c.server+path+"/status", bytes.NewReader(patch))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("PATCH %s/status: %s: %s", path, resp.Status, b)
+	}
+	return nil
 }
 
 // Services lists every service of the cluster.
