@@ -9,7 +9,9 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_SKIP_UPDATE_CHECK := true
 
 STACK ?= dev
-GO_TEST_FLAGS ?= -count=1 -timeout 60m
+# -p 3: the real-node packages take turns on the one node and wait
+# without using the CPU; a third slot keeps the other suites running.
+GO_TEST_FLAGS ?= -count=1 -timeout 60m -p 3
 
 .PHONY: help
 help: ## list the targets
