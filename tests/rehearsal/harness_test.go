@@ -108,6 +108,23 @@ func (w *world) project(t *testing.T, name, program string) string {
 	return dir
 }
 
+// writeProject writes a project directory holding pulumiYAML (a project
+// file of this repository or of its history) with `main` pointing at
+// program, so stack files and the encryption salt stay out of the program.
+func writeProject(t *testing.T, w *world, name string, pulumiYAML []byte, program string) string {
+	t.Helper()
+	yaml := strings.Replace(string(pulumiYAML), "runtime: go\n", "runtime: go\nmain: "+program+"\n", 1)
+	require.Contains(t, yaml, "main: "+program)
+	dir := filepath.Join(w.dir, "projects", name)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(yaml), 0o644))
+	return dir
+}
+
+// canary is the value the rehearsal sets for an operator secret: the same
+// for a key in every stack, so a secret that moves between stacks keeps it.
+func canary(key string) string { return "rehearsal-canary-" + key }
+
 // stack is one stack of a project in a world.
 type stack struct {
 	w         *world
