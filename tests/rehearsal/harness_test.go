@@ -30,6 +30,9 @@ type world struct {
 	dir, home, backend, account string
 	// plugin is the PULUMI_HOME plugin directory holding the emulator.
 	plugin string
+	// kubeconfig is the local cluster the emulator hands out when it is
+	// not the package's (startControlPlane).
+	kubeconfig string
 }
 
 // newWorld lays out a rehearsal under a new directory. The emulator is
@@ -88,11 +91,15 @@ func plainEnv(home, backend string) []string {
 
 // env is plainEnv plus what asks for the emulator explicitly.
 func (w *world) env() []string {
+	kubeconfig := suite.kubeconfig
+	if w.kubeconfig != "" {
+		kubeconfig = w.kubeconfig
+	}
 	return append(plainEnv(w.home, w.backend),
 		"ACK_ALICLOUD_EMULATOR=1",
 		"ACK_ALICLOUD_EMULATOR_ROOT="+suite.root,
 		"ACK_ALICLOUD_EMULATOR_STATE="+w.account,
-		"ACK_ALICLOUD_EMULATOR_KUBECONFIG="+suite.kubeconfig,
+		"ACK_ALICLOUD_EMULATOR_KUBECONFIG="+kubeconfig,
 	)
 }
 
