@@ -488,6 +488,17 @@ spec:
 YAML
 }
 
+# nft_queue_supported: whether the kernel has the nftables queue
+# expression, built in or as a module (kernel config, else the module).
+nft_queue_supported() {
+	local conf
+	if [ -r /proc/config.gz ]; then
+		conf=$(zcat /proc/config.gz 2>/dev/null | grep -E '^CONFIG_NFT_QUEUE=' || true)
+		[ -n "$conf" ] && return 0
+	fi
+	[ -d "/sys/module/nft_queue" ] || modinfo nft_queue >/dev/null 2>&1
+}
+
 # start_node: one attempt at starting the node's processes.
 start_node() {
 	local n=$dir/node name
@@ -560,9 +571,23 @@ start_node() {
 	start kube-proxy "$(findbin kube-proxy)" --config="$n/kube-proxy.yaml"
 	wait_for kube-proxy "kube-proxy /healthz" curl -fsS --max-time 5 http://127.0.0.1:10256/healthz || return 1
 
-	# NetworkPolicies are enforced unless NODE_NETPOL=0: the program's
-	# policies are part of what the node proves (tests/node).
-	if [ "${NODE_NETPOL:-1}" != 0 ]; then
+	# NetworkPolicies: kube-network-policies sends the first packet of each
+	# connection to itself with the nftables "queue" statement, which needs
+	# the kernel's nft_queue (CONFIG_NFT_QUEUE). Without it every rule sync
+	# fails ("netlink receive: no such file or directory") and nothing is
+	# enforced, so it starts only where the kernel has it (NODE_NETPOL=auto,
+	# the default), always with NODE_NETPOL=1 (up fails without support),
+	# never with NODE_NETPOL=0.
+	local netpol=${NODE_NETPOL:-auto}
+	if [ "$netpol" = auto ]; then
+		netpol=0
+		nft_queue_supported && netpol=1
+		[ "$netpol" = 1 ] || log "NetworkPolicies are not enforced: this kernel lacks nft_queue (CONFIG_NFT_QUEUE), which kube-network-policies needs"
+	elif [ "$netpol" = 1 ] && ! nft_queue_supported; then
+		log "NODE_NETPOL=1, but this kernel lacks nft_queue (CONFIG_NFT_QUEUE), which kube-network-policies needs"
+		return 1
+	fi
+	if [ "$netpol" = 1 ]; then
 		findbin kube-network-policies >/dev/null || { log "kube-network-policies missing: run tools/install-tools.sh node"; return 1; }
 		failed=kube-network-policies
 		log "starting kube-network-policies"
@@ -579,8 +604,6 @@ start_node() {
 			kube-network-policies "$dir" "$API_PORT" "$(findbin kube-network-policies)" "$name"
 		sleep 1
 		alive "$(pidof_component kube-network-policies)" || return 1
-	else
-		log "NetworkPolicies are not enforced (NODE_NETPOL=0)"
 	fi
 
 	failed=kubelet

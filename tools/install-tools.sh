@@ -239,10 +239,10 @@ install_emulator() {
 	ln -sf "$out" "$dir/pulumi-resource-alicloud"
 }
 
-# The real node (kubelet, containerd, stand-in images) is built on demand
-# by `make cluster-up` and `make test-node`, not by default.
-# The real node (kubelet, kube-proxy, kube-scheduler, containerd, stand-in
-# images) is built on demand by `make cluster-up` and `make test-node`.
+# The real node (kubelet, kube-proxy, kube-scheduler, kube-network-policies,
+# containerd, stand-in images) is built by `make node-tools` (which `make
+# test` and `make cluster-up` run), not by default: `make render`, the main
+# job, needs no node.
 all=(pulumi langhost k8s-provider kubernetes kube-score actionlint etcd graphviz emulator)
 [ $# -gt 0 ] || set -- "${all[@]}"
 for tool in "$@"; do

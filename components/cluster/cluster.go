@@ -59,7 +59,10 @@ type ClusterArgs struct {
 	PodVswitchIDs pulumi.StringArrayInput
 	// Tags go onto the cluster.
 	Tags map[string]string
-	// Protect marks the cluster with Pulumi `protect`.
+	// Protect marks the cluster, its add-ons and its autoscaler config
+	// with Pulumi `protect`: a destroy deletes what is unprotected before
+	// it meets a protected resource, and a cluster without its CSI plugin
+	// or credential helper loses its disks and image pulls.
 	Protect bool
 }
 
@@ -171,7 +174,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		mk.EncryptionProviderKey = pulumi.String(args.KmsKeyID)
 		mk.DisableEncryption = pulumi.Bool(false)
 	}
-	cluster, err := cs.NewManagedKubernetes(ctx, name, mk, parent, pulumi.Protect(args.Protect))
+	protect := pulumi.Protect(args.Protect)
+	cluster, err := cs.NewManagedKubernetes(ctx, name, mk, parent, protect)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +188,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		if a.Config != nil {
 			addon.Config = a.Config
 		}
-		res, err := cs.NewKubernetesAddon(ctx, name+"-"+a.Name, addon, parent)
+		res, err := cs.NewKubernetesAddon(ctx, name+"-"+a.Name, addon, parent, protect)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +204,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			Expander:         pulumi.String("least-waste"),
 			ScaleUpFromZero:  pulumi.Bool(true),
 			ScaleDownEnabled: pulumi.Bool(true),
-		}, parent)
+		}, parent, protect)
 		if err != nil {
 			return nil, err
 		}

@@ -32,8 +32,9 @@ type NetworkArgs struct {
 	NatBandwidth int
 	// Tags go onto every resource.
 	Tags map[string]string
-	// Protect marks the VPC, vSwitches, NAT gateway, EIP and its binding
-	// with Pulumi `protect` so no plan can delete them, and turns on the
+	// Protect marks the VPC, vSwitches, NAT gateway, EIP, its binding and
+	// the SNAT entries (each vSwitch's egress) with Pulumi `protect` so no
+	// plan can delete them, and turns on the
 	// cloud's deletion protection of the NAT gateway and the EIP: the EIP
 	// is the egress address partners allow-list, and a new one would differ.
 	Protect bool
@@ -158,7 +159,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			SourceVswitchId: z.sw.ID(),
 			SnatIp:          eip.IpAddress,
 			SnatEntryName:   pulumi.String(strings.TrimPrefix(z.name, name+"-")),
-		}, parent, afterAssoc); err != nil {
+		}, parent, afterAssoc, protect); err != nil {
 			return nil, err
 		}
 	}

@@ -1,5 +1,3 @@
-//go:build node
-
 package cluster_test
 
 import (

@@ -1,5 +1,3 @@
-//go:build long
-
 // Package faults_test breaks the real engine on purpose and checks that
 // nothing is lost: the Pulumi CLI, the Go language host and the Kubernetes
 // provider of .tools/bin, run against a local control plane

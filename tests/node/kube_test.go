@@ -1,5 +1,3 @@
-//go:build node
-
 package node_test
 
 import (
@@ -92,6 +90,14 @@ func subset(path string, want, got any, diffs *[]string) {
 		}
 	}
 }
+
+// Namespaces of the tests' own pods: a caller the policies do not know,
+// and the stand-in for an external endpoint (a database outside the
+// cluster, reached by address).
+const (
+	outsiderNS = "node-e2e"
+	endpointNS = "node-e2e-endpoint"
+)
 
 // clientImage is the tests' client stand-in (tools/standin client).
 const clientImage = "registry.k8s.io/ack-standin/client:1"

@@ -1,5 +1,3 @@
-//go:build node
-
 // Package node_test runs the program on a real node: `pulumi up` of the
 // local stack (kubeconfig mode, awaitReadiness true) against the local
 // cluster started with `tools/cluster.sh up --node`, where containerd runs

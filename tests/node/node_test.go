@@ -1,5 +1,3 @@
-//go:build node
-
 package node_test
 
 // The tests run in source order on the one shared stack; each brings it to
@@ -95,7 +93,12 @@ func TestWorkloadsReadyWithTheProgramsPodSpecs(t *testing.T) {
 			running++
 			checkedPods++
 			var diffs []string
-			withoutInjectedToken(pod)
+			var claims []string
+			templates, _ := dig(in, "spec", "volumeClaimTemplates").([]any)
+			for _, c := range templates {
+				claims = append(claims, str(c, "metadata", "name"))
+			}
+			withoutAdded(pod, claims)
 			tmpl := dig(in, "spec", "template", "spec")
 			for _, field := range []string{"securityContext", "volumes", "automountServiceAccountToken", "terminationGracePeriodSeconds", "serviceAccountName"} {
 				if v := dig(tmpl, field); v != nil {
@@ -125,24 +128,30 @@ func TestWorkloadsReadyWithTheProgramsPodSpecs(t *testing.T) {
 	t.Logf("%d workloads ready, %d pods match their declared templates", len(declared), checkedPods)
 }
 
-// withoutInjectedToken removes from a pod what the ServiceAccount
-// admission controller adds to a pod that mounts its token (the ingress
-// controller's pods, which talk to the API server): a projected volume
-// named kube-api-access-<suffix> and its mount in every container
-// ("Service Accounts", https://kubernetes.io/docs/concepts/security/service-accounts/).
-// What is left is what the program declared, compared field by field.
-func withoutInjectedToken(pod obj) {
+// withoutAdded removes from a pod what the API server adds to the
+// template the program declared, so what is left compares field by field:
+//   - the ServiceAccount admission controller's projected token volume
+//     (kube-api-access-<suffix>) and its mount in every container, on pods
+//     that mount their token, like the ingress controller's ("Service
+//     Accounts", https://kubernetes.io/docs/concepts/security/service-accounts/);
+//   - a StatefulSet's volumes from its volumeClaimTemplates, which the
+//     StatefulSet controller adds to each pod under the claim's name
+//     ("StatefulSets", https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/).
+func withoutAdded(pod obj, claims []string) {
 	spec, _ := dig(pod, "spec").(map[string]any)
-	injected := func(name string) bool { return strings.HasPrefix(name, "kube-api-access-") }
+	token := func(name string) bool { return strings.HasPrefix(name, "kube-api-access-") }
 	if vols, ok := spec["volumes"].([]any); ok {
-		spec["volumes"] = slices.DeleteFunc(vols, func(v any) bool { return injected(str(v, "name")) })
+		spec["volumes"] = slices.DeleteFunc(vols, func(v any) bool {
+			name := str(v, "name")
+			return token(name) || (slices.Contains(claims, name) && dig(v, "persistentVolumeClaim") != nil)
+		})
 	}
 	for _, list := range []string{"initContainers", "containers"} {
 		cs, _ := spec[list].([]any)
 		for _, c := range cs {
 			cm := c.(map[string]any)
 			if mounts, ok := cm["volumeMounts"].([]any); ok {
-				cm["volumeMounts"] = slices.DeleteFunc(mounts, func(m any) bool { return injected(str(m, "name")) })
+				cm["volumeMounts"] = slices.DeleteFunc(mounts, func(m any) bool { return token(str(m, "name")) })
 			}
 		}
 	}

@@ -1,5 +1,3 @@
-//go:build node
-
 package node_test
 
 import (

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,6 +55,17 @@ func TestProdProtection(t *testing.T) {
 			}
 		}
 	}
+	// Beyond the list: every cloud resource of the prod platform is
+	// protected. A `pulumi destroy` does not refuse up front; it deletes
+	// what is unprotected, in dependency order, until it meets a protected
+	// resource (seen on the emulated cloud: tests/rehearsal). One
+	// unprotected SNAT entry was enough to cut a zone's egress.
+	for _, r := range res.Resources {
+		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:") {
+			assert.True(t, r.Protect, "prod %s %s is not protected: a destroy would delete it before refusing", r.Type, r.Name)
+		}
+	}
+
 	// Console changes to the CLB are refused too; the cloud controller
 	// manager still manages listeners through the API.
 	assert.Equal(t, "ConsoleProtection", str(res.OfType(tSLB)[0].Input("modificationProtectionStatus")))

@@ -1,5 +1,3 @@
-//go:build long
-
 // Package rehearsal_test rehearses the delivery offline with the real
 // engine: platform stacks on the emulated alicloud provider
 // (tools/emulator), workload stacks that read them through StackReference
@@ -119,9 +117,10 @@ func startCluster(t *testing.T) {
 		began := time.Now()
 		// --owner: a watchdog stops the control plane if this binary dies
 		// without reaching stopCluster (panic, -timeout).
-		// A node (tools/cluster.sh up --node): the workload stacks of the
+		// A node (tools/cluster.sh up --node; its lock may make this wait for
+		// another package's node): the workload stacks of the
 		// alicloud target wait for their pods to be ready, as on ACK.
-		out, err := localcluster.Script(suite.root, 20*time.Minute, []string{"ACK_TOOLS_BIN=" + suite.bin},
+		out, err := localcluster.Script(suite.root, 40*time.Minute, []string{"ACK_TOOLS_BIN=" + suite.bin},
 			"up", "--node", "--owner", strconv.Itoa(os.Getpid()), dir)
 		suite.clusterDir = dir
 		if err != nil {

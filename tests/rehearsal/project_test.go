@@ -1,5 +1,3 @@
-//go:build long
-
 package rehearsal_test
 
 import (
@@ -223,7 +221,10 @@ func onLocalNode(t *testing.T, file []byte) []byte {
 	}
 	nacos := sub(cfg, "ack-platform:nacos")
 	nacos["resources"], nacos["storageClass"] = cpu, "ack-local"
-	sub(sub(cfg, "ack-platform:ingress"), "nginx")["resources"] = cpu
+	// Only the stack that runs the controller (dev) may size it.
+	if ingress := sub(cfg, "ack-platform:ingress"); ingress["controller"] == "nginx" {
+		sub(ingress, "nginx")["resources"] = cpu
+	}
 	var project struct {
 		Config map[string]struct {
 			Value struct {
