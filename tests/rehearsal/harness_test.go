@@ -28,6 +28,9 @@ type world struct {
 	dir, home, backend, account string
 	// plugin is the PULUMI_HOME plugin directory holding the emulator.
 	plugin string
+	// kubeconfig is the local cluster the emulator hands out when it is
+	// not the package's (startControlPlane).
+	kubeconfig string
 }
 
 // newWorld lays out a rehearsal under a new directory. The emulator is
@@ -86,11 +89,15 @@ func plainEnv(home, backend string) []string {
 
 // env is plainEnv plus what asks for the emulator explicitly.
 func (w *world) env() []string {
+	kubeconfig := suite.kubeconfig
+	if w.kubeconfig != "" {
+		kubeconfig = w.kubeconfig
+	}
 	return append(plainEnv(w.home, w.backend),
 		"ACK_ALICLOUD_EMULATOR=1",
 		"ACK_ALICLOUD_EMULATOR_ROOT="+suite.root,
 		"ACK_ALICLOUD_EMULATOR_STATE="+w.account,
-		"ACK_ALICLOUD_EMULATOR_KUBECONFIG="+suite.kubeconfig,
+		"ACK_ALICLOUD_EMULATOR_KUBECONFIG="+kubeconfig,
 	)
 }
 
@@ -105,6 +112,23 @@ func (w *world) project(t *testing.T, name, program string) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(yaml), 0o644))
 	return dir
 }
+
+// writeProject writes a project directory holding pulumiYAML (a project
+// file of this repository or of its history) with `main` pointing at
+// program, so stack files and the encryption salt stay out of the program.
+func writeProject(t *testing.T, w *world, name string, pulumiYAML []byte, program string) string {
+	t.Helper()
+	yaml := strings.Replace(string(pulumiYAML), "runtime: go\n", "runtime: go\nmain: "+program+"\n", 1)
+	require.Contains(t, yaml, "main: "+program)
+	dir := filepath.Join(w.dir, "projects", name)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(yaml), 0o644))
+	return dir
+}
+
+// canary is the value the rehearsal sets for an operator secret: the same
+// for a key in every stack, so a secret that moves between stacks keeps it.
+func canary(key string) string { return "rehearsal-canary-" + key }
 
 // stack is one stack of a project in a world.
 type stack struct {

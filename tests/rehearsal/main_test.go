@@ -133,6 +133,24 @@ func startCluster(t *testing.T) {
 	require.NoError(t, suite.clusterErr)
 }
 
+// startControlPlane gives one world a control plane of its own without a
+// node (so without the machine-wide node lock), for a test whose stacks
+// need a cluster credential from the emulator but run no pod; it is
+// stopped when the test ends.
+func startControlPlane(t *testing.T, w *world) {
+	t.Helper()
+	dir := filepath.Join(w.dir, "control-plane")
+	env := []string{"ACK_TOOLS_BIN=" + suite.bin}
+	out, err := localcluster.Script(suite.root, 3*time.Minute, env, "up", "--owner", strconv.Itoa(os.Getpid()), dir)
+	t.Cleanup(func() {
+		if out, err := localcluster.Script(suite.root, time.Minute, env, "down", dir); err != nil {
+			t.Errorf("tools/cluster.sh down: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, err, "tools/cluster.sh up: %s", out)
+	w.kubeconfig = filepath.Join(dir, "kubeconfig")
+}
+
 // stopCluster stops the control plane if a test started it.
 func stopCluster() {
 	if suite.clusterDir == "" {

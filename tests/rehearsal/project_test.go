@@ -158,17 +158,22 @@ func (w *world) repoProject(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(suite.root, "Pulumi.yaml"))
 	require.NoError(t, err)
-	yaml := strings.Replace(string(b), "runtime: go\n", "runtime: go\nmain: "+suite.root+"\n", 1)
-	require.Contains(t, yaml, "main: "+suite.root)
-	dir := filepath.Join(w.dir, "projects", "ack-platform")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(yaml), 0o644))
-	return dir
+	return writeProject(t, w, "ack-platform", b, suite.root)
 }
 
 // repoStack initialises a stack from the repository's Pulumi.<name>.yaml,
 // copied as it is, and sets the secrets its file asks the operator for.
 func (w *world) repoStack(t *testing.T, dir, name string) *stack {
+	t.Helper()
+	return w.repoStackFile(t, dir, name, "")
+}
+
+// repoStackFile writes the repository's Pulumi.<name>.yaml into dir and
+// sets the operator secrets. With salt "" it initialises a new stack;
+// otherwise the stack exists in the backend (a stack that takes its new
+// file) and salt is its passphrase salt, the `encryptionsalt:` line of its
+// former file, without which its state's secrets cannot be read.
+func (w *world) repoStackFile(t *testing.T, dir, name, salt string) *stack {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(suite.root, "Pulumi."+name+".yaml"))
 	require.NoError(t, err)
@@ -176,11 +181,16 @@ func (w *world) repoStack(t *testing.T, dir, name string) *stack {
 	if _, workload := stackconfig.OperatorSecrets[name]; workload {
 		b = onLocalNode(t, b)
 	}
+	if salt != "" {
+		b = append([]byte(salt+"\n"), b...)
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+name+".yaml"), b, 0o644))
 	s := &stack{w: w, dir: dir, name: name}
-	s.must(t, "stack", "init", name, "--non-interactive")
+	if salt == "" {
+		s.must(t, "stack", "init", name, "--non-interactive")
+	}
 	for _, k := range stackconfig.OperatorSecrets[name] {
-		s.must(t, "config", "set", "--stack", name, "--secret", "ack-platform:"+k, "rehearsal-canary-"+k)
+		s.must(t, "config", "set", "--stack", name, "--secret", "ack-platform:"+k, canary(k))
 	}
 	return s
 }

@@ -220,12 +220,16 @@ func vswitchID(t *testing.T, w *world, stack string) string {
 }
 
 // accountResources lists the ids of the resources of a stack that exist in
-// the emulated account.
+// the emulated account; of every stack when stack is "".
 func accountResources(t *testing.T, w *world, stack string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(w.account, "resources"))
 	require.NoError(t, err)
-	urnRE := regexp.MustCompile(`"urn": "urn:pulumi:` + regexp.QuoteMeta(stack) + `::`)
+	stackRE := regexp.QuoteMeta(stack)
+	if stack == "" {
+		stackRE = `[^:]+`
+	}
+	urnRE := regexp.MustCompile(`"urn": "urn:pulumi:` + stackRE + `::`)
 	idRE := regexp.MustCompile(`"id": "([^"]+)"`)
 	var ids []string
 	for _, e := range entries {
