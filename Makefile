@@ -49,6 +49,13 @@ test: tools node-tools vet ## install what the tests need, then run every test (
 test-netpol: tools node-tools ## prove the program's NetworkPolicies on the real node (root; a kernel with nft_queue)
 	NODE_NETPOL=1 go test $(GO_TEST_FLAGS) -tags netpol -run TestNetworkPolicyEnforced -v ./tests/node
 
+# The whole migration guide on the emulated cloud and the node, the
+# environments' moves and the access rename included; not yet green, so not
+# in `make test` (docs/migration.md, "Proof").
+.PHONY: test-migration
+test-migration: tools node-tools ## rehearse the whole docs/migration.md on the emulated cloud and the node (root)
+	go test $(GO_TEST_FLAGS) -tags migration -run 'TestRehearsalMigrationRecreatesNothing$$' -v ./tests/rehearsal
+
 .PHONY: sdk
 sdk: ## regenerate the alicloud SDK subset from sdks/alicloud/subset.json and the npm package
 	go test -count=1 ./tests/sdk -run TestSchemaReproducible -update

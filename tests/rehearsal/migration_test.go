@@ -1,5 +1,3 @@
-//go:build long
-
 package rehearsal_test
 
 import (
@@ -21,16 +19,6 @@ import (
 // non-production platform and the dev, test and staging environments,
 // `prod` the production platform and prod (docs/migration.md).
 const formerLayout = "7532af1"
-
-// docs/migration.md run on the emulated cloud: the former program deploys
-// its two stacks, the guide's state moves and renames split them into the
-// new stacks, and the new program then finds every cloud resource and
-// every Kubernetes object where it left them. The former dev's workloads
-// wait for ready pods, so this one needs the node.
-func TestRehearsalMigrationRecreatesNothing(t *testing.T) {
-	startCluster(t)
-	rehearseMigration(t, newWorld(t, "migration"), true)
-}
 
 // The platform half of the migration alone, on a control plane without a
 // node: the former stacks' platform (and their cluster access) deployed,
