@@ -59,18 +59,22 @@ func (w *Workloads) validate(ps *Problems, c *Config, r Reader) {
 	}
 }
 
-// ImageNames lists the image repositories the stack pulls from the
-// project's registry (one ACR repository each), sorted: every catalog
-// service's, and the mirrored third-party images (Nacos, the ingress
-// controller) when the program runs them and the mirror is the project's
-// own registry.
+// ImageNames lists the image repositories of the project's registry (one
+// ACR repository each), sorted: every catalog service's, and, when the
+// mirror is the project's own registry, the mirrored third-party images.
+// The registry belongs to a platform stack, which cannot know what its
+// workload stacks run (an ingress controller of their own, an in-cluster
+// Nacos), so it declares every third-party image the program can run, by
+// its default name, besides any name this stack configures: with
+// automatic creation off, a repository missing here refuses the mirror's
+// push, and the pods that pull it never start.
 func (w Workloads) ImageNames() []string {
 	set := map[string]bool{}
 	for _, s := range w.Catalog.Services {
 		set[s.Repository] = true
 	}
 	if w.Mirror.Registry == "" && w.Mirror.Namespace == w.registryNamespace {
-		for _, repo := range w.mirroredRepositories() {
+		for _, repo := range append(w.mirroredRepositories(), DefaultNacosRepository, DefaultIngressNginxRepository) {
 			set[repo] = true
 		}
 	}

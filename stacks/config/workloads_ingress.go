@@ -22,6 +22,11 @@ const (
 	IngressExisting = "existing"
 )
 
+// DefaultIngressNginxRepository is the mirror repository of the
+// ingress-nginx controller image unless ingress.nginx.repository says
+// otherwise.
+const DefaultIngressNginxRepository = "ingress-nginx-controller"
+
 // AlbAddon is the ACK add-on that runs the ALB Ingress controller.
 const AlbAddon = "alb-ingress-controller"
 
@@ -105,7 +110,7 @@ func (in *Ingress) setDefaults(c *Config) {
 	if in.Controller == IngressNginx {
 		n := &in.Nginx
 		if n.Repository == "" {
-			n.Repository = "ingress-nginx-controller"
+			n.Repository = DefaultIngressNginxRepository
 		}
 		if n.Version == "" {
 			n.Version = "v1.12.1"

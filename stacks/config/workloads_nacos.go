@@ -27,6 +27,10 @@ const (
 // pool labelled workload=stateful gets the Nacos members by default.
 var StatefulPoolLabel = map[string]string{"workload": "stateful"}
 
+// DefaultNacosRepository is the mirror repository of the Nacos server
+// image unless nacos.repository says otherwise.
+const DefaultNacosRepository = "nacos-server"
+
 // Nacos configures service discovery.
 type Nacos struct {
 	// Mode is in-cluster (default: one Nacos per environment namespace) or external.
@@ -119,7 +123,7 @@ func (n *Nacos) setDefaults(c *Config) {
 		}
 	}
 	if n.Repository == "" {
-		n.Repository = "nacos-server"
+		n.Repository = DefaultNacosRepository
 	}
 	if n.Version == "" {
 		n.Version = "v2.4.3"

@@ -176,6 +176,12 @@ func TestProdStackPlatform(t *testing.T) {
 		assert.True(t, r.Input("tagImmutability").BoolValue(), "%s: tags are immutable", r.Name)
 	}
 	assert.Contains(t, inputsOf(repos, "name"), "gateway")
+	// The registry serves the workload stacks' mirrored images too, which
+	// the platform stack cannot see (dev runs ingress-nginx, every
+	// environment an in-cluster Nacos); without a declared repository the
+	// mirror's push is refused (automatic creation is off).
+	assert.Contains(t, inputsOf(repos, "name"), "ingress-nginx-controller")
+	assert.Contains(t, inputsOf(repos, "name"), "nacos-server")
 
 	pools := map[string]harness.Resource{}
 	for _, p := range res.OfType(tNodePool) {

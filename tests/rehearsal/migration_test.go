@@ -74,19 +74,13 @@ func rehearseMigration(t *testing.T, w *world, workloads bool) {
 	dev.stateMove(t, "prod", "platform-prod", prodPlatform)
 	dev.stateMove(t, "dev", "platform-nonprod", devPlatform)
 	// The former prod's registry also held the ingress-nginx mirror its
-	// own controller pulls; a platform stack knows no ingress controller
-	// (the prod workload stack runs it), so the new program would delete
-	// the repository (protect refuses). The guide takes it out of
-	// platform-prod's state: the repository and its images stay in ACR.
-	var dropped []string
+	// own controller pulled; the new platform declares every mirrored
+	// repository the workload stacks may pull, so it moves with the rest.
+	kept := false
 	for _, r := range export(t, platformProd).Deployment.Resources {
-		if strings.HasSuffix(r.Type, ":RegistryEnterpriseRepo") && urnName(r.URN) == "prod-registry-ingress-nginx-controller" {
-			platformProd.must(t, "state", "unprotect", "--stack", platformProd.name, "--yes", r.URN)
-			platformProd.must(t, "state", "delete", "--stack", platformProd.name, "--yes", r.URN)
-			dropped = append(dropped, r.ID)
-		}
+		kept = kept || (strings.HasSuffix(r.Type, ":RegistryEnterpriseRepo") && urnName(r.URN) == "prod-registry-ingress-nginx-controller")
 	}
-	require.Len(t, dropped, 1, "the former prod held the ingress-nginx mirror repository")
+	require.True(t, kept, "the former prod's ingress-nginx mirror repository moved into platform-prod")
 	all := []*stack{platformProd, platformNonprod}
 	var test, staging *stack
 	var environments []*stack
