@@ -11,7 +11,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 STACK ?= dev
 # -p 3: the real-node packages take turns on the one node and wait
 # without using the CPU; a third slot keeps the other suites running.
-GO_TEST_FLAGS ?= -count=1 -timeout 60m -p 3
+GO_TEST_FLAGS ?= -count=1 -timeout 80m -p 3
 
 .PHONY: help
 help: ## list the targets

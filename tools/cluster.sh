@@ -249,7 +249,10 @@ KC
 # recorded in DIR/pids, so it lasts as long as the node (any `up` of
 # another worktree or test package waits here instead of colliding).
 node_lock() {
-	local wait=${NODE_LOCK_TIMEOUT:-1800} held=$dir/node/lock.held
+	# An hour: under `make test` three packages may queue for the node
+	# (tests/node, tests/rehearsal, tests/cluster), each holding it for
+	# 2 to 20 minutes on a 2-core machine.
+	local wait=${NODE_LOCK_TIMEOUT:-3600} held=$dir/node/lock.held
 	rm -f "$held"
 	: >>"$NODE_LOCK"
 	log "taking the node lock $NODE_LOCK (waits up to ${wait}s for another node to stop)"

@@ -37,7 +37,7 @@ func TestNodeRunsPodsAndLeavesNothing(t *testing.T) {
 	env := []string{"ACK_TOOLS_BIN=" + bin}
 	dir := filepath.Join(t.TempDir(), "cluster")
 	began := time.Now()
-	out, err := localcluster.Script(root, 40*time.Minute, env, "up", "--node", "--owner", strconv.Itoa(os.Getpid()), dir)
+	out, err := localcluster.Script(root, 55*time.Minute, env, "up", "--node", "--owner", strconv.Itoa(os.Getpid()), dir)
 	downed := false
 	down := func() {
 		if downed {

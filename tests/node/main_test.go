@@ -79,7 +79,7 @@ func run(m *testing.M) int {
 	suite.kubeconfig = filepath.Join(suite.clusterDir, "kubeconfig")
 	began := time.Now()
 	// The node lock may make `up` wait for another package's node.
-	if out, err := clusterScript(40*time.Minute, "up", "--node", "--owner", strconv.Itoa(os.Getpid()), suite.clusterDir); err != nil {
+	if out, err := clusterScript(55*time.Minute, "up", "--node", "--owner", strconv.Itoa(os.Getpid()), suite.clusterDir); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL node: tools/cluster.sh up --node: %v\n%s\n", err, out)
 		tailLogs()
 		clusterScript(3*time.Minute, "down", suite.clusterDir)

@@ -120,7 +120,7 @@ func startCluster(t *testing.T) {
 		// A node (tools/cluster.sh up --node; its lock may make this wait for
 		// another package's node): the workload stacks of the
 		// alicloud target wait for their pods to be ready, as on ACK.
-		out, err := localcluster.Script(suite.root, 40*time.Minute, []string{"ACK_TOOLS_BIN=" + suite.bin},
+		out, err := localcluster.Script(suite.root, 55*time.Minute, []string{"ACK_TOOLS_BIN=" + suite.bin},
 			"up", "--node", "--owner", strconv.Itoa(os.Getpid()), dir)
 		suite.clusterDir = dir
 		if err != nil {
@@ -141,7 +141,7 @@ func startControlPlane(t *testing.T, w *world) {
 	t.Helper()
 	dir := filepath.Join(w.dir, "control-plane")
 	env := []string{"ACK_TOOLS_BIN=" + suite.bin}
-	out, err := localcluster.Script(suite.root, 3*time.Minute, env, "up", "--owner", strconv.Itoa(os.Getpid()), dir)
+	out, err := localcluster.Script(suite.root, 5*time.Minute, env, "up", "--owner", strconv.Itoa(os.Getpid()), dir)
 	t.Cleanup(func() {
 		if out, err := localcluster.Script(suite.root, time.Minute, env, "down", dir); err != nil {
 			t.Errorf("tools/cluster.sh down: %v\n%s", err, out)
