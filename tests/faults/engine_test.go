@@ -249,6 +249,28 @@ func afterSteps(n int) killPoint {
 	}
 }
 
+// afterDone kills once n changes have finished (their outputs recorded):
+// on a loaded machine a change can begin long before the API server has
+// it, so a kill after it began may come before anything changed.
+func afterDone(n int) killPoint {
+	return killPoint{
+		name: fmt.Sprintf("after %d changes finished", n),
+		kill: func(evs []event) bool {
+			done := 0
+			for _, e := range evs {
+				if e.ResOutputsEvent == nil || !isChange(e.ResOutputsEvent.Metadata) {
+					continue
+				}
+				switch e.ResOutputsEvent.Metadata.Op {
+				case "create", "update", "delete", "replace", "create-replacement":
+					done++ // a refresh step is not a change
+				}
+			}
+			return done >= n
+		},
+	}
+}
+
 func isChange(m stepMeta) bool {
 	return m.Op != "same" && m.Op != "read" && !strings.HasPrefix(m.Type, "pulumi:")
 }

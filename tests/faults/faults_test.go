@@ -71,9 +71,16 @@ func TestAPIServerStoppedMidUpdate(t *testing.T) {
 	if r.err == nil {
 		t.Fatalf("the update succeeded with the API server stopped:\n%s", lastLines(r.out, 30))
 	}
+	// A request sent after the stop is refused; one in flight when the
+	// server died is cut (reset, EOF, a lost HTTP/2 connection): which of
+	// them the run meets depends on the machine's speed.
 	server := apiServerAddr(t, cl)
-	if !strings.Contains(r.out, server) || !strings.Contains(r.out, "connection refused") {
-		t.Errorf("the failed update does not say that %s refused the connection:\n%s", server, lastLines(r.out, 40))
+	gone := false
+	for _, msg := range []string{"connection refused", "connection reset by peer", "EOF", "client connection lost", "http2: server sent GOAWAY"} {
+		gone = gone || strings.Contains(r.out, msg)
+	}
+	if !strings.Contains(r.out, server) || !gone {
+		t.Errorf("the failed update does not say that %s went away:\n%s", server, lastLines(r.out, 40))
 	}
 	t.Logf("the update failed as it should:\n%s", lastLines(r.out, 12))
 
@@ -243,7 +250,9 @@ func TestRollbackAfterInterruptedRelease(t *testing.T) {
 		before[svc] = strings.TrimSpace(s.must("config", "get", "--path", releaseKey(svc)).out)
 		s.setConfig(releaseKey(svc), "9.9.9")
 	}
-	if !s.killedRun(afterSteps(2), "up", "--yes", "--skip-preview") {
+	// Killed once one Deployment is updated and before the last: a
+	// release half applied.
+	if !s.killedRun(afterDone(1), "up", "--yes", "--skip-preview") {
 		t.Fatal("the release finished before it was killed")
 	}
 	updated := 0
