@@ -87,6 +87,12 @@ func rehearseMigration(t *testing.T, w *world, workloads bool) {
 	if workloads {
 		require.NotEmpty(t, kubeBefore)
 		test, staging = w.repoStack(t, dir, "test"), w.repoStack(t, dir, "staging")
+		// The former dev ran staging's Nacos standalone on the default
+		// disk; Pulumi.staging.yaml runs 3 members on 20Gi, which replaces
+		// the StatefulSet. The guide moves first and changes that after,
+		// as its own release.
+		staging.configPath(t, "ack-platform:nacos.replicas", "1")
+		staging.must(t, "config", "rm", "--stack", staging.name, "--path", "ack-platform:nacos.storageSize")
 		environments = []*stack{test, staging}
 		all = append(all, dev, test, staging)
 	}
