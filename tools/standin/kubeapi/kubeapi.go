@@ -51,12 +51,25 @@ func New(server, tokenFile, caFile string) (*Client, error) {
 
 // Get decodes the JSON at path into out.
 func (c *Client) Get(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+path, nil)
+	return c.do(ctx, http.MethodGet, path, "", nil, out)
+}
+
+// do sends one request with the client's token and, when out is set,
+// decodes the JSON answer into it; anything but 200 is an error.
+func (c *Client) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, r)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
@@ -64,7 +77,10 @@ func (c *Client) Get(ctx context.Context, path string, out any) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, b)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
@@ -139,22 +155,7 @@ func (c *Client) Ingresses(ctx context.Context) ([]Ingress, error) {
 // PatchStatus merges patch (JSON) into the status subresource at path
 // (the object's own path, without /status).
 func (c *Client) PatchStatus(ctx context.Context, path string, patch []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, c.server+path+"/status", bytes.NewReader(patch))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/merge-patch+json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("PATCH %s/status: %s: %s", path, resp.Status, b)
-	}
-	return nil
+	return c.do(ctx, http.MethodPatch, path+"/status", "application/merge-patch+json", patch, nil)
 }
 
 // Services lists every service of the cluster.
