@@ -124,33 +124,58 @@ func runDNS(args []string) error {
 
 func runDNSFeed(args []string) error {
 	fs := flag.NewFlagSet("dnsfeed", flag.ContinueOnError)
-	server := fs.String("server", "", "API server URL")
-	token := fs.String("token-file", "", "")
-	ca := fs.String("ca-file", "", "")
+	api := apiFlags(fs)
 	out := fs.String("out", "", "records file")
 	zone := fs.String("zone", "cluster.local", "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	api, err := kubeapi.New(*server, *token, *ca)
+	client, err := api.client()
 	if err != nil {
 		return err
 	}
-	stop := signals()
 	last := ""
-	for {
-		text, err := dnsRecords(context.Background(), api, *zone)
+	return everySecond(func() error {
+		text, err := dnsRecords(context.Background(), client, *zone)
 		if err != nil {
 			log.Print(err)
-		} else if text != last {
-			tmp := *out + ".tmp"
-			if err := os.WriteFile(tmp, []byte(text), 0o644); err == nil {
-				err = os.Rename(tmp, *out)
-			}
-			if err != nil {
-				return err
-			}
-			last = text
+			return nil
+		}
+		if text == last {
+			return nil
+		}
+		tmp := *out + ".tmp"
+		if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, *out); err != nil {
+			return err
+		}
+		last = text
+		return nil
+	})
+}
+
+// apiFlagSet holds the flags of a host-side feed that reads the API server.
+type apiFlagSet struct{ server, token, ca *string }
+
+func apiFlags(fs *flag.FlagSet) apiFlagSet {
+	return apiFlagSet{
+		server: fs.String("server", "", "API server URL"),
+		token:  fs.String("token-file", "", ""),
+		ca:     fs.String("ca-file", "", ""),
+	}
+}
+
+func (a apiFlagSet) client() (*kubeapi.Client, error) { return kubeapi.New(*a.server, *a.token, *a.ca) }
+
+// everySecond runs step now and then every second until a stop signal or
+// an error step returns.
+func everySecond(step func() error) error {
+	stop := signals()
+	for {
+		if err := step(); err != nil {
+			return err
 		}
 		select {
 		case <-stop:

@@ -23,34 +23,26 @@ import (
 	"fmt"
 	"log"
 	"net/url"
-	"time"
 
 	"ack-platform/tools/standin/kubeapi"
 )
 
 func runStatusFeed(args []string) error {
 	fs := flag.NewFlagSet("statusfeed", flag.ContinueOnError)
-	server := fs.String("server", "", "API server URL")
-	token := fs.String("token-file", "", "")
-	ca := fs.String("ca-file", "", "")
+	api := apiFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	api, err := kubeapi.New(*server, *token, *ca)
+	client, err := api.client()
 	if err != nil {
 		return err
 	}
-	stop := signals()
-	for {
-		if err := feedStatuses(context.Background(), api); err != nil {
+	return everySecond(func() error {
+		if err := feedStatuses(context.Background(), client); err != nil {
 			log.Print(err)
 		}
-		select {
-		case <-stop:
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+		return nil
+	})
 }
 
 func feedStatuses(ctx context.Context, api *kubeapi.Client) error {
